@@ -1,0 +1,63 @@
+"""Argument checks shared by the kernels, layers and optimizers: fail early, name the argument."""
+
+import numbers
+
+import numpy as np
+
+
+def as_float_array(x, name):
+    """Return ``x`` as a floating ndarray, rejecting complex, object, bool and string input.
+
+    Floating arrays keep their dtype (float32 stays float32); integers become float64.
+    """
+    array = np.asarray(x)
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name}: complex input is not supported, got dtype {array.dtype}")
+    if kind not in "fiu":
+        raise TypeError(f"{name}: needs a real numeric array, got dtype {array.dtype}")
+    if kind != "f":
+        array = array.astype(np.float64)
+    return array
+
+
+def check_ndim(array, ndim, name, layout=""):
+    """Raise ValueError unless ``array.ndim == ndim``."""
+    if array.ndim != ndim:
+        hint = f" {layout}" if layout else ""
+        raise ValueError(f"{name}: needs a {ndim}-D array{hint}, got shape {array.shape}")
+
+
+def check_shape(array, shape, name):
+    """Raise ValueError unless ``array.shape == shape``."""
+    if tuple(array.shape) != tuple(shape):
+        raise ValueError(f"{name}: needs shape {tuple(shape)}, got shape {tuple(array.shape)}")
+
+
+def positive_int(value, name):
+    """Return ``value`` as an int, requiring an integer > 0 (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: needs a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name}: needs a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_int_pair(value, name):
+    """Return ``(a, b)`` from an int or a pair of ints, each > 0."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name}: needs an int or a pair of ints, got {value!r}")
+        return positive_int(value[0], name), positive_int(value[1], name)
+    return (positive_int(value, name),) * 2
+
+
+def positive_float(value, name, allow_zero=False):
+    """Return ``value`` as a float, requiring a finite real > 0 (>= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: needs a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}: needs a finite number {bound}, got {value!r}")
+    return value

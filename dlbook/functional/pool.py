@@ -1,0 +1,237 @@
+"""Max and average pooling on NCHW arrays, and their backward passes.
+
+A pooling window of ``(KH, KW)`` cells slides over each channel with stride ``(sh, sw)``
+(by default the window size, so windows do not overlap):
+
+.. math::
+
+    y^{\\max}_{n,c,i,j} = \\max_{p,q}\\; x^{\\text{pad}}_{n,c,\\,i s_H + p,\\, j s_W + q}, \\qquad
+    y^{\\text{avg}}_{n,c,i,j} = \\frac{1}{|R_{ij}|} \\sum_{(p,q) \\in R_{ij}}
+        x_{n,c,\\,i s_H + p,\\, j s_W + q}
+
+where :math:`R_{ij}` holds the window's real (unpadded) cells: padded cells never win a max and
+never count in an average. Padding follows :func:`dlbook.functional.conv.resolve_padding`.
+
+Both kernels loop only over the KH*KW offsets inside a window: each offset is one strided slice
+of the whole batch, combined with ``np.maximum`` or ``+``. The readable loop versions are in
+:mod:`dlbook.functional.reference`.
+"""
+
+import numpy as np
+
+from dlbook._validation import as_float_array, check_ndim, check_shape, positive_int_pair
+from dlbook.functional.conv import _pad, conv_output_size, resolve_padding
+
+
+def pool_geometry(x_shape, pool_size, stride=None, padding=0):
+    """Validate pooling arguments; return ``(pool, stride, pads, (OH, OW))``.
+
+    ``pads`` is ``((top, bottom), (left, right))``. Each padding amount must be smaller than
+    the window, so that every window holds at least one real cell.
+    """
+    pool = positive_int_pair(pool_size, "pool_size")
+    stride = pool if stride is None else positive_int_pair(stride, "stride")
+    pads = resolve_padding(padding, x_shape[2:], pool, stride)
+    out = []
+    for axis, name in enumerate(("height", "width")):
+        if max(pads[axis]) >= pool[axis]:
+            raise ValueError(
+                f"padding: {padding!r} pads the {name} by {max(pads[axis])}, which must be "
+                f"smaller than pool_size {pool[axis]} so every window holds a real cell"
+            )
+        padded = x_shape[2 + axis] + sum(pads[axis])
+        if pool[axis] > padded:
+            raise ValueError(
+                f"pool_size: window {name} {pool[axis]} is larger than the padded input "
+                f"{name} {padded} (x shape {tuple(x_shape)})"
+            )
+        out.append(conv_output_size(x_shape[2 + axis], pool[axis], stride[axis], sum(pads[axis])))
+    return pool, stride, pads, tuple(out)
+
+
+def _check_input(x):
+    x = as_float_array(x, "x")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    if min(x.shape) == 0:
+        raise ValueError(f"x: empty arrays are not supported, got shape {x.shape}")
+    return x
+
+
+def _check_dy(dy, x, out_hw):
+    dy = as_float_array(dy, "dy")
+    check_shape(dy, x.shape[:2] + out_hw, "dy")
+    return dy.astype(np.result_type(x, dy), copy=False)
+
+
+def _offset_slices(pool, stride, out_hw):
+    """Yield ``(index, (rows, cols))``: the strided slice of window offset ``(p, q)``.
+
+    Offsets come in row-major order; ``index = p * KW + q``.
+    """
+    (kh, kw), (sh, sw), (oh, ow) = pool, stride, out_hw
+    for p in range(kh):
+        rows = slice(p, p + sh * (oh - 1) + 1, sh)
+        for q in range(kw):
+            yield p * kw + q, (rows, slice(q, q + sw * (ow - 1) + 1, sw))
+
+
+def _max_and_argmax(x, pool, stride, pads, out_hw):
+    """Window maxima and the row-major index of the FIRST cell that attains each maximum."""
+    xp = _pad(x, pads, value=-np.inf)
+    best = argbest = None
+    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        cell = xp[:, :, rows, cols]
+        if best is None:
+            best = cell.copy()
+            argbest = np.zeros(best.shape, dtype=np.intp)
+            continue
+        wins = cell > best  # strict: an equal later cell does not take over
+        np.copyto(best, cell, where=wins)
+        argbest[wins] = index
+    return best, argbest
+
+
+def max_pool2d(x, pool_size, stride=None, padding=0):
+    """Max pooling: the largest value of each window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    pool_size : int or (int, int)
+        Window ``(KH, KW)``.
+    stride : int or (int, int), optional
+        Defaults to ``pool_size``.
+    padding : int, (int, int), 'valid' or 'same'
+        Padded cells never win the max.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, OH, OW)
+        Same floating dtype as ``x`` (integers become float64).
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 2., 0., 1.], [3., 0., 5., 2.]]]])
+    >>> max_pool2d(x, 2)
+    array([[[[3., 5.]]]])
+    """
+    x = _check_input(x)
+    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    xp = _pad(x, pads, value=-np.inf)
+    y = None
+    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        cell = xp[:, :, rows, cols]
+        y = cell.copy() if y is None else np.maximum(y, cell, out=y)
+    return y
+
+
+def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
+    """Gradient of :func:`max_pool2d` with respect to ``x``.
+
+    Each window passes its whole gradient to the cell that won its max; when several cells tie,
+    to the first of them in row-major order (as PyTorch does). Overlapping windows add up.
+
+    .. math::
+
+        \\frac{\\partial L}{\\partial x_{n,c,h,w}} = \\sum_{(i,j):\\ \\arg\\max R_{ij} = (h,w)}
+            \\delta_{n,c,i,j}
+
+    Parameters
+    ----------
+    dy : ndarray, shape (N, C, OH, OW)
+    x, pool_size, stride, padding
+        As given to :func:`max_pool2d`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> x = np.array([[[[0., 0.], [0., 0.]]]])   # a four-way tie: the first cell wins
+    >>> max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0]
+    array([[1., 0.],
+           [0., 0.]])
+    """
+    x = _check_input(x)
+    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    dy = _check_dy(dy, x, out_hw)
+    _, argmax = _max_and_argmax(x, pool, stride, pads, out_hw)
+    (top, bottom), (left, right) = pads
+    n, c, h, w = x.shape
+    dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dy.dtype)
+    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        dxp[:, :, rows, cols] += np.where(argmax == index, dy, 0)
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+
+
+def _real_cell_counts(shape_hw, pool, stride, pads, out_hw):
+    """(OH, OW) number of unpadded cells in each window."""
+    counts = []
+    for size, k, s, (before, _), out in zip(shape_hw, pool, stride, pads, out_hw):
+        start = np.arange(out) * s - before
+        counts.append(np.minimum(start + k, size) - np.maximum(start, 0))
+    return np.outer(counts[0], counts[1])
+
+
+def avg_pool2d(x, pool_size, stride=None, padding=0):
+    """Average pooling: the mean of each window's real (unpadded) cells.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    pool_size : int or (int, int)
+    stride : int or (int, int), optional
+        Defaults to ``pool_size``.
+    padding : int, (int, int), 'valid' or 'same'
+        Padded cells are left out of the average (Keras' behaviour; PyTorch's
+        ``count_include_pad=False``).
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, OH, OW)
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 2., 0., 1.], [3., 0., 5., 2.]]]])
+    >>> avg_pool2d(x, 2)
+    array([[[[1.5, 2. ]]]])
+    """
+    x = _check_input(x)
+    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    xp = _pad(x, pads)
+    total = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
+    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        total += xp[:, :, rows, cols]
+    counts = _real_cell_counts(x.shape[2:], pool, stride, pads, out_hw)
+    return total / counts.astype(x.dtype)
+
+
+def avg_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
+    """Gradient of :func:`avg_pool2d` with respect to ``x``.
+
+    Every real cell of window :math:`R_{ij}` receives :math:`\\delta_{n,c,i,j} / |R_{ij}|`;
+    overlapping windows add up.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 1, 2, 2))
+    >>> avg_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+    x = _check_input(x)
+    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    dy = _check_dy(dy, x, out_hw)
+    counts = _real_cell_counts(x.shape[2:], pool, stride, pads, out_hw)
+    share = dy / counts.astype(dy.dtype)
+    (top, bottom), (left, right) = pads
+    n, c, h, w = x.shape
+    dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dy.dtype)
+    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        dxp[:, :, rows, cols] += share
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
