@@ -223,6 +223,7 @@ class Failure:
     output: str
     max_error: float = float("nan")
     message: str = ""
+    exception: BaseException = None
 
 
 @dataclass
@@ -256,9 +257,11 @@ class Report:
         )
 
 
-def _compare(got, expected, atol):
+def _compare(got, expected):
     """Scaled max error between an output and the oracle's, or a message if shapes differ."""
-    got = np.asarray(got)
+    got, expected = np.asarray(got), np.asarray(expected, dtype=np.float64)
+    if got.dtype.kind not in "fiu":
+        return np.inf, f"returned {type(got.item()).__name__ if got.ndim == 0 else got.dtype}, not a real array"
     if got.shape != expected.shape:
         return np.inf, f"shape {got.shape}, expected {expected.shape}"
     if not np.all(np.isfinite(got)):
@@ -267,7 +270,9 @@ def _compare(got, expected, atol):
     return float(err / max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)), ""
 
 
-def _run(name, cases, make_inputs, call, oracle, output_names, atol):
+def run_cases(name, cases, make_inputs, call, oracle, output_names, atol):
+    """Run ``call`` and ``oracle`` on the inputs ``make_inputs(case)`` of every case and compare
+    each of their outputs (named ``output_names``); stop at the first failure."""
     report = Report(name=name, n_cases=len(cases))
     for case in cases:
         inputs = make_inputs(case)
@@ -275,7 +280,9 @@ def _run(name, cases, make_inputs, call, oracle, output_names, atol):
         try:
             got = call(*inputs)
         except Exception as exc:  # a reader's function may raise anything
-            report.failure = Failure(case, "-", message=f"raised {type(exc).__name__}: {exc}")
+            report.failure = Failure(
+                case, "-", message=f"raised {type(exc).__name__}: {exc}", exception=exc
+            )
             return report
         if len(output_names) == 1:
             got, expected = (got,), (expected,)
@@ -285,7 +292,7 @@ def _run(name, cases, make_inputs, call, oracle, output_names, atol):
             )
             return report
         for out_name, g, e in zip(output_names, got, expected):
-            err, message = _compare(g, e, atol)
+            err, message = _compare(g, e)
             report.worst_error = max(report.worst_error, err)
             if message or err > atol:
                 report.failure = Failure(case, out_name, err, message)
@@ -334,7 +341,7 @@ def verify_conv2d(fn, cases=None, atol=1e-10, seed=0):
         x, w, b = _conv_inputs(case, seed)
         return x, w, b, case
 
-    return _run(
+    return run_cases(
         getattr(fn, "__name__", "conv2d"),
         cases,
         make,
@@ -356,7 +363,7 @@ def verify_conv2d_backward(fn, cases=None, atol=1e-10, seed=0):
         dy = np.random.default_rng(seed + 1).standard_normal(y_shape)
         return dy, x, w, case
 
-    return _run(
+    return run_cases(
         getattr(fn, "__name__", "conv2d_backward"),
         cases,
         make,
@@ -401,7 +408,7 @@ def verify_pool2d(fn, kind="max", cases=None, atol=1e-10, seed=0):
     """
     forward, _ = _pool_oracles(kind)
     cases = pool2d_cases() if cases is None else cases
-    return _run(
+    return run_cases(
         getattr(fn, "__name__", f"{kind}_pool2d"),
         cases,
         lambda case: (_pool_input(case, seed), case),
@@ -425,7 +432,7 @@ def verify_pool2d_backward(fn, kind="max", cases=None, atol=1e-10, seed=0):
         )
         return dy, x, case
 
-    return _run(
+    return run_cases(
         getattr(fn, "__name__", f"{kind}_pool2d_backward"),
         cases,
         make,

@@ -1,0 +1,399 @@
+"""Checks for the exercises: run a reader's own function against the same oracles as the tests.
+
+Each ``check_*`` function prints one line when the reader's function agrees with the oracle on
+every case, and otherwise raises :class:`ExerciseFailed` naming the first failing case (its
+shapes and arguments, which output was wrong and by how much). A function that still raises
+``NotImplementedError`` lets that error through unchanged, so an unsolved exercise reads as
+"not written yet".
+
+>>> from dlbook.functional import conv2d
+>>> _ = check_conv2d(conv2d)
+Passed: conv2d agrees with scipy.signal.correlate2d on all 240 cases.
+"""
+
+import numpy as np
+from scipy import special
+
+from dlbook import verify
+from dlbook.parameter import Parameter
+from dlbook.functional import (
+    conv_output_size,
+    relu,
+    sigmoid,
+    tanh,
+)
+from dlbook.gradcheck import numerical_gradient, numerical_vjp
+
+
+class ExerciseFailed(AssertionError):
+    """A reader's function disagrees with the oracle; the message names the first bad case."""
+
+
+def _verdict(report, oracle):
+    if report.passed:
+        print(f"Passed: {report.name} agrees with {oracle} on all {report.n_cases} cases.")
+        return report
+    failure = report.failure
+    if failure is not None and isinstance(failure.exception, NotImplementedError):
+        raise failure.exception
+    raise ExerciseFailed(str(report))
+
+
+def _name(fn, default):
+    return getattr(fn, "__name__", default)
+
+
+# --------------------------------------------------------------------------------------------
+# Convolution and pooling
+
+
+def _conv_cases(dilation, same):
+    cases = verify.conv2d_cases()
+    if not dilation:
+        cases = [c for c in cases if c["dilation"] == 1]
+    if not same:
+        cases = [c for c in cases if c["padding"] != "same"]
+    return cases
+
+
+def _conv_kwargs(stride, padding, dilation, with_dilation):
+    kwargs = {"stride": stride, "padding": 0 if padding == "valid" else padding}
+    if with_dilation:
+        kwargs["dilation"] = dilation
+    return kwargs
+
+
+def check_conv2d(fn, dilation=False, same=False):
+    """Check ``fn(x, w, b, stride=..., padding=...)`` against ``scipy.signal.correlate2d``.
+
+    Parameters
+    ----------
+    fn : callable
+        The reader's conv2d: ``x (N, C, H, W)``, ``w (O, C, KH, KW)``, ``b (O,)`` or None,
+        ``stride`` and ``padding`` ints or pairs, returning ``(N, O, OH, OW)``.
+    dilation : bool
+        Also pass ``dilation=`` and test dilated kernels.
+    same : bool
+        Also test ``padding='same'`` (TensorFlow's rule). Otherwise ``padding`` is an int or a
+        pair (``'valid'`` is passed as 0).
+    """
+
+    def call(x, w, b, stride=1, padding=0, dilation=1):
+        return fn(x, w, b, **_conv_kwargs(stride, padding, dilation, with_dilation))
+
+    with_dilation = dilation
+    call.__name__ = _name(fn, "conv2d")
+    report = verify.verify_conv2d(call, cases=_conv_cases(dilation, same), atol=1e-8)
+    return _verdict(report, "scipy.signal.correlate2d")
+
+
+def check_conv2d_backward(fn, dilation=False, same=False):
+    """Check ``fn(dy, x, w, stride=..., padding=...) -> (dx, dw, db)`` against the scipy oracle
+    (see :func:`check_conv2d` for the options)."""
+
+    def call(dy, x, w, stride=1, padding=0, dilation=1):
+        return fn(dy, x, w, **_conv_kwargs(stride, padding, dilation, with_dilation))
+
+    with_dilation = dilation
+    call.__name__ = _name(fn, "conv2d_backward")
+    report = verify.verify_conv2d_backward(call, cases=_conv_cases(dilation, same), atol=1e-8)
+    return _verdict(report, "scipy.signal (full convolution and correlation)")
+
+
+def check_conv_output_size(fn):
+    """Check ``fn(input_size, kernel_size, stride, padding)`` (padding on EACH side) against the
+    output-size formula on every combination of a small grid."""
+    cases = [
+        {"input_size": n, "kernel_size": k, "stride": s, "padding": p}
+        for n in range(1, 13)
+        for k in range(1, 6)
+        for s in range(1, 4)
+        for p in range(0, 3)
+        if k <= n + 2 * p
+    ]
+    report = verify.run_cases(
+        _name(fn, "output_size"),
+        cases,
+        lambda case: (case,),
+        lambda case: fn(case["input_size"], case["kernel_size"], case["stride"], case["padding"]),
+        lambda case: conv_output_size(
+            case["input_size"], case["kernel_size"], case["stride"], 2 * case["padding"]
+        ),
+        ("size",),
+        0.0,
+    )
+    return _verdict(report, "the output-size formula")
+
+
+def _pool_cases(padding):
+    cases = verify.pool2d_cases()
+    if not padding:
+        cases = [c for c in cases if c["padding"] in (0, "valid")]
+    return [dict(c, padding=0) if c["padding"] == "valid" else c for c in cases]
+
+
+def _check_pool(fn, kind, padding, backward):
+    cases = _pool_cases(padding)
+    if backward:
+        report = verify.verify_pool2d_backward(fn, kind, cases=cases, atol=1e-8)
+    else:
+        report = verify.verify_pool2d(fn, kind, cases=cases, atol=1e-8)
+    what = "first maximal cell" if kind == "max" else "mean of the real cells"
+    return _verdict(report, f"the windowed oracle ({what})")
+
+
+def check_max_pool2d(fn, padding=False):
+    """Check ``fn(x, pool_size, stride=..., padding=...)`` against a windowed max.
+
+    ``padding=False`` tests only unpadded cases (``padding=0`` is still passed)."""
+    return _check_pool(fn, "max", padding, backward=False)
+
+
+def check_max_pool2d_backward(fn, padding=False):
+    """Check ``fn(dy, x, pool_size, stride=..., padding=...) -> dx``; windows with tied maxima
+    must send their whole gradient to the first maximal cell (row-major)."""
+    return _check_pool(fn, "max", padding, backward=True)
+
+
+def check_avg_pool2d(fn, padding=False):
+    """Check ``fn(x, pool_size, stride=..., padding=...)`` against a windowed mean."""
+    return _check_pool(fn, "avg", padding, backward=False)
+
+
+def check_avg_pool2d_backward(fn, padding=False):
+    """Check ``fn(dy, x, pool_size, stride=..., padding=...) -> dx``."""
+    return _check_pool(fn, "avg", padding, backward=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Backward passes checked by central differences
+
+_ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
+
+
+def check_activation_backward(fn, activation):
+    """Check ``fn(dy, x) -> dx`` for ``activation`` in 'relu', 'sigmoid', 'tanh' against central
+    differences of the activation."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation: needs one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    forward = _ACTIVATIONS[activation]
+    cases = [{"shape": shape, "seed": seed} for seed, shape in enumerate([(5,), (3, 4), (2, 3, 4, 5)])]
+
+    def make(case):
+        rng = np.random.default_rng(case["seed"])
+        x = rng.uniform(-3, 3, size=case["shape"])
+        x[np.abs(x) < 1e-3] = 0.5  # away from ReLU's kink
+        return rng.standard_normal(case["shape"]), x
+
+    report = verify.run_cases(
+        _name(fn, f"{activation}_backward"),
+        cases,
+        make,
+        lambda dy, x: fn(dy.copy(), x.copy()),
+        lambda dy, x: numerical_vjp(forward, [x], dy, 0),
+        ("dx",),
+        1e-6,
+    )
+    return _verdict(report, "central differences")
+
+
+def check_dense_backward(fn):
+    """Check ``fn(dy, x, w, b) -> (dx, dw, db)`` for the dense layer :math:`y = x W + b`
+    (``x (N, D)``, ``w (D, M)``, ``b (M,)``) against central differences."""
+    cases = [{"n": n, "d": d, "m": m} for n, d, m in [(1, 1, 1), (2, 3, 4), (5, 4, 2)]]
+
+    def make(case):
+        rng = np.random.default_rng(case["n"] + 10 * case["d"])
+        shapes = [(case["n"], case["m"]), (case["n"], case["d"]), (case["d"], case["m"]), (case["m"],)]
+        return tuple(rng.standard_normal(s) for s in shapes)
+
+    def oracle(dy, x, w, b):
+        def forward(x_, w_, b_):
+            return x_ @ w_ + b_
+
+        return tuple(numerical_vjp(forward, [x, w, b], dy, i) for i in range(3))
+
+    report = verify.run_cases(
+        _name(fn, "dense_backward"),
+        cases,
+        make,
+        lambda dy, x, w, b: fn(dy.copy(), x.copy(), w.copy(), b.copy()),
+        oracle,
+        ("dx", "dw", "db"),
+        1e-6,
+    )
+    return _verdict(report, "central differences")
+
+
+def check_softmax_cross_entropy(fn):
+    """Check ``fn(logits, labels) -> (loss, dlogits)`` (mean over the batch, int labels) against
+    ``scipy.special.log_softmax`` and the closed-form gradient, including logits of :math:`\\pm 10^4`
+    that overflow a naive ``exp``."""
+    cases = [{"n": 1, "k": 2, "scale": 1.0}, {"n": 4, "k": 3, "scale": 3.0}, {"n": 3, "k": 5, "scale": 1e4}]
+
+    def make(case):
+        rng = np.random.default_rng(case["k"])
+        logits = case["scale"] * rng.standard_normal((case["n"], case["k"]))
+        return logits, rng.integers(0, case["k"], size=case["n"])
+
+    def oracle(logits, labels):
+        def loss(z):
+            return -np.mean(special.log_softmax(z, axis=1)[np.arange(len(labels)), labels])
+
+        grad = special.softmax(logits, axis=1)
+        grad[np.arange(len(labels)), labels] -= 1
+        return loss(logits), grad / len(labels)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        report = verify.run_cases(
+            _name(fn, "softmax_cross_entropy"),
+            cases,
+            make,
+            lambda logits, labels: fn(logits.copy(), labels.copy()),
+            oracle,
+            ("loss", "dlogits"),
+            1e-8,
+        )
+    return _verdict(report, "scipy.special.log_softmax")
+
+
+def check_layer_backward(layer, input_shape, seed=0):
+    """Gradient-check a layer object: ``layer.forward(x)``, ``layer.backward(dy) -> dx`` filling
+    ``p.grad`` for every ``p`` in ``layer.params``, against central differences (float64).
+
+    ``input_shape`` includes the batch axis, e.g. ``(2, 3, 6, 6)``.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(input_shape)
+    layer.forward(x, training=False)  # builds the layer on first use
+    for p in layer.params:
+        p.data = np.asarray(p.data, dtype=np.float64)
+        p.grad = np.zeros_like(p.data)
+    dy = rng.standard_normal(np.shape(layer.forward(x, training=False)))
+    names = ["dx"] + [f"params[{i}].grad" for i in range(len(layer.params))]
+
+    def analytic(x_):
+        for p in layer.params:
+            p.grad[...] = 0
+        layer.forward(x_, training=False)
+        dx = layer.backward(dy.copy())
+        return (dx,) + tuple(p.grad.copy() for p in layer.params)
+
+    def numeric(x_):
+        grads = [numerical_gradient(lambda v: np.sum(layer.forward(v, training=False) * dy), x_.copy())]
+        for p in layer.params:
+            grads.append(numerical_gradient(lambda _: np.sum(layer.forward(x_, training=False) * dy), p.data))
+        return tuple(grads)
+
+    report = verify.run_cases(
+        type(layer).__name__, [{"input_shape": tuple(input_shape)}], lambda case: (x,),
+        analytic, numeric, tuple(names), 1e-6,
+    )
+    return _verdict(report, "central differences")
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizer steps, checked against dlbook.optim (whose own tests hold hand-computed steps)
+
+
+def _optimizer_cases():
+    return [
+        {"shape": shape, "seed": seed, "t": t, "scale": scale}
+        for seed, (shape, t, scale) in enumerate(
+            [((3,), 1, 1.0), ((2, 3), 2, 1e-3), ((4,), 5, 100.0), ((1,), 10, 1.0)]
+        )
+    ]
+
+
+def _optimizer_inputs(case, n_states):
+    rng = np.random.default_rng(case["seed"])
+    p = rng.standard_normal(case["shape"])
+    g = case["scale"] * rng.standard_normal(case["shape"])
+    states = [rng.standard_normal(case["shape"]) * case["scale"] for _ in range(n_states)]
+    if n_states == 2:  # Adam's second moment is a running mean of squares: never negative
+        states[1] = states[1] ** 2
+    return p, g, states
+
+
+def _one_step(optimizer, p, g, state_names, states, steps_taken):
+    """Run ``optimizer`` for one step from the given state; return (p, *states).
+
+    Only for SGD and RMSProp, whose update does not depend on the step count."""
+    param = Parameter(p.copy())
+    param.grad[...] = g
+    state = dict(optimizer.state_dict(), num_params=1, **{"0.step": steps_taken})
+    state.update({f"0.{name}": value.copy() for name, value in zip(state_names, states)})
+    optimizer.load_state_dict(state)
+    optimizer.step([param])
+    after = optimizer.state_dict()
+    return (param.data,) + tuple(after[f"0.{name}"] for name in state_names)
+
+
+def check_sgd_momentum_step(fn, learning_rate=0.1, momentum=0.9):
+    """Check ``fn(p, g, velocity, learning_rate, momentum) -> (p, velocity)``, one step of
+    :math:`v \\leftarrow \\mu v + g,\\ p \\leftarrow p - \\eta v`, against
+    :class:`dlbook.optim.SGD`."""
+    from dlbook.optim import SGD
+
+    def oracle(case):
+        p, g, (velocity,) = _optimizer_inputs(case, 1)
+        return _one_step(SGD(learning_rate, momentum), p, g, ["v"], [velocity], case["t"])
+
+    def call(case):
+        p, g, (velocity,) = _optimizer_inputs(case, 1)
+        return fn(p, g, velocity, learning_rate, momentum)
+
+    report = verify.run_cases(
+        _name(fn, "sgd_momentum_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "velocity"), 1e-10,
+    )
+    return _verdict(report, "dlbook.optim.SGD")
+
+
+def check_rmsprop_step(fn, learning_rate=0.01, rho=0.9, epsilon=1e-7):
+    """Check ``fn(p, g, s, learning_rate, rho, epsilon) -> (p, s)``, one step of
+    :math:`s \\leftarrow \\rho s + (1-\\rho) g^2,\\ p \\leftarrow p - \\eta g / (\\sqrt{s} + \\epsilon)`,
+    against :class:`dlbook.optim.RMSProp`."""
+    from dlbook.optim import RMSProp
+
+    def inputs(case):
+        p, g, (s,) = _optimizer_inputs(case, 1)
+        return p, g, s**2
+
+    def oracle(case):
+        p, g, s = inputs(case)
+        optimizer = RMSProp(learning_rate, rho, epsilon)
+        return _one_step(optimizer, p, g, ["s"], [s], case["t"])
+
+    def call(case):
+        p, g, s = inputs(case)
+        return fn(p, g, s, learning_rate, rho, epsilon)
+
+    report = verify.run_cases(
+        _name(fn, "rmsprop_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "s"), 1e-10,
+    )
+    return _verdict(report, "dlbook.optim.RMSProp")
+
+
+def check_adam_step(fn, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """Check ``fn(p, g, m, v, t, learning_rate, beta_1, beta_2, epsilon) -> (p, m, v)``, one step
+    of Algorithm 1 of Kingma & Ba (2015) with bias correction, against
+    :func:`dlbook.optim.adam_step`; ``t`` is the number of this step (1 for the first)."""
+    from dlbook.optim import adam_step
+
+    hyper = {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
+
+    def oracle(case):
+        p, g, (m, v) = _optimizer_inputs(case, 2)
+        return adam_step(p, g, m, v, case["t"], **hyper)
+
+    def call(case):
+        p, g, (m, v) = _optimizer_inputs(case, 2)
+        return fn(p, g, m, v, case["t"], learning_rate, beta_1, beta_2, epsilon)
+
+    report = verify.run_cases(
+        _name(fn, "adam_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "m", "v"), 1e-10,
+    )
+    return _verdict(report, "dlbook.optim.adam_step")
