@@ -1,0 +1,162 @@
+"""The plots the chapters and ``figures/`` share, drawn with matplotlib only.
+
+This is the one dlbook module that imports matplotlib; the rest of the library stays light.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+from dlbook.autograd import Value, topological_order
+
+__all__ = ["draw_graph"]
+
+# Layout of draw_graph, in data units (one unit is _INCHES_PER_UNIT inches on a figure it creates).
+_COLUMN_PITCH = 2.8  # from one column to the next
+_ROW_PITCH = 1.1
+_BOX_WIDTH = 1.7
+_BOX_HEIGHT = 0.8
+_OP_RADIUS = 0.25
+_OP_OFFSET = 1.4  # an operation sits this far left of the value it produces
+_ARC_BEND = 0.35  # curvature of an arrow that skips columns
+_INCHES_PER_UNIT = 0.75
+
+
+def _graph_layout(root):
+    """Column and (x, y) centre of every value node.
+
+    An operation's result goes in column ``depth``, the longest path from a leaf to it; a leaf
+    goes in the column just before its first use, so that its arrow does not cross the graph.
+    """
+    order = topological_order(root)
+    position_in_order = {node: i for i, node in enumerate(order)}
+    depth = {}
+    for node in order:  # inputs come first, so their depth is known
+        depth[node] = 1 + max(depth[child] for child in node._prev) if node._prev else 0
+    column = {node: depth[node] for node in order if node._prev}
+    for node in order:  # a leaf: one column before its leftmost use
+        for child in node._prev:
+            if not child._prev:
+                column[child] = min(column.get(child, depth[node]), depth[node] - 1)
+    column.setdefault(root, 0)  # a lone leaf
+
+    columns = {}
+    for node in order:
+        columns.setdefault(column[node], []).append(node)
+
+    centre = {}
+    for c in sorted(columns):
+        nodes = columns[c]
+        if c > 0:  # interior nodes near their inputs (mean height); ties by topological order
+            nodes.sort(key=lambda n: (-_mean_input_height(n, centre), position_in_order[n]))
+        for row, node in enumerate(nodes):
+            centre[node] = (c * _COLUMN_PITCH, ((len(nodes) - 1) / 2 - row) * _ROW_PITCH)
+    return order, column, centre
+
+
+def _mean_input_height(node, centre):
+    """Mean y of the inputs already placed (0 for a leaf), to order a column."""
+    heights = [centre[child][1] for child in node._prev if child in centre]
+    return sum(heights) / len(heights) if heights else 0.0
+
+
+def _arrow(ax, start, end, bend=0.0):
+    ax.add_patch(
+        FancyArrowPatch(
+            start, end, arrowstyle="-|>", mutation_scale=10, color="0.3", linewidth=1, zorder=1,
+            connectionstyle=f"arc3,rad={bend}",
+        )
+    )
+
+
+def draw_graph(root, ax=None, show_grad=True):
+    """Draw the computational graph of a small :class:`~dlbook.autograd.Value` expression.
+
+    Each value is a box with its label (if any), its data and, with ``show_grad``, its gradient,
+    both to 4 decimals; each operation is a circle with its symbol (``+``, ``*``, ``tanh``, ...)
+    just left of the value it produces. Arrows go from inputs to operations to outputs, left to
+    right: the result of an operation sits in the column of its depth, the longest path from a
+    leaf to it, and a leaf in the column just before its first use. The layout depends only on
+    the graph, so the same expression always gives the same picture.
+
+    Parameters
+    ----------
+    root : Value
+        The output of the expression; every node it depends on is drawn.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw. By default a new figure is created, sized to the graph.
+    show_grad : bool
+        Whether to print ``.grad`` (call ``root.backward()`` first for meaningful gradients).
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        Its ``texts`` hold one text per value node (containing ``data`` and ``grad``) and one
+        per operation; the arrows are patches.
+
+    Examples
+    --------
+    >>> from dlbook.autograd import Value
+    >>> x = Value(1.5, label="x")
+    >>> y = x * x + x
+    >>> y.backward()
+    >>> ax = draw_graph(y)
+    >>> sum("data" in text.get_text() for text in ax.texts)
+    3
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"root: needs a Value, got {type(root).__name__}")
+    order, column, centre = _graph_layout(root)
+
+    n_columns = max(column.values()) + 1
+    n_rows = max(list(column.values()).count(c) for c in range(n_columns))
+    x_min = -_BOX_WIDTH / 2 - 0.2
+    x_max = (n_columns - 1) * _COLUMN_PITCH + _BOX_WIDTH / 2 + 0.2
+    y_half = ((n_rows - 1) * _ROW_PITCH + _BOX_HEIGHT) / 2 + 0.2
+    if any(column[node] - column[child] > 1 for node in order for child in node._prev):
+        y_half += 0.6  # room for the arcs
+    if ax is None:
+        figure = plt.figure(figsize=((x_max - x_min) * _INCHES_PER_UNIT, 2 * y_half * _INCHES_PER_UNIT))
+        ax = figure.add_axes((0, 0, 1, 1))
+
+    for node in order:
+        x, y = centre[node]
+        lines = [node.label] if node.label else []
+        lines.append(f"data {node.data:.4f}")
+        if show_grad:
+            lines.append(f"grad {node.grad:.4f}")
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - _BOX_WIDTH / 2, y - _BOX_HEIGHT / 2), _BOX_WIDTH, _BOX_HEIGHT,
+                boxstyle="round,pad=0,rounding_size=0.1",
+                facecolor="white" if node._prev else "#e8f0fe", edgecolor="0.2", zorder=2,
+            )
+        )
+        ax.text(
+            x, y, "\n".join(lines), ha="center", va="center", fontsize=8, family="monospace", zorder=3
+        )
+        if not node._prev:
+            continue
+        op_x = x - _OP_OFFSET
+        ax.add_patch(Circle((op_x, y), _OP_RADIUS, facecolor="#fff3d6", edgecolor="0.2", zorder=2))
+        op_fontsize = 7 if len(node._op) > 2 else 9
+        ax.text(op_x, y, node._op, ha="center", va="center", fontsize=op_fontsize, zorder=3)
+        _arrow(ax, (op_x + _OP_RADIUS, y), (x - _BOX_WIDTH / 2, y))
+        for child in node._prev:
+            start = (centre[child][0] + _BOX_WIDTH / 2, centre[child][1])
+            if column[node] - column[child] > 1:
+                # skips a column: arc over the boxes in between, into the top of the circle
+                start = (start[0], start[1] + _BOX_HEIGHT / 4)
+                _arrow(ax, start, (op_x, y + _OP_RADIUS), bend=-_ARC_BEND)
+                continue
+            # end on the circle, on the side facing the input
+            dx, dy = start[0] - op_x, start[1] - y
+            norm = math.hypot(dx, dy)
+            _arrow(ax, start, (op_x + _OP_RADIUS * dx / norm, y + _OP_RADIUS * dy / norm))
+
+    ax.set_xlim(x_min, x_max)
+    ax.set_ylim(-y_half, y_half)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
