@@ -1,7 +1,8 @@
 """Sphinx extension: serve MathJax from the build itself, so the HTML book renders math offline.
 
 MathJax 2.7 ships inside the ``jupyter-server-mathjax`` package; this copies it into the build's
-``_static/mathjax`` folder and points Sphinx's ``mathjax_path`` there instead of a CDN.
+``_static/mathjax`` folder and points Sphinx's ``mathjax_path`` there instead of a CDN. MyST's
+MathJax 3 settings are turned off in ``_config.yml`` (``myst_update_mathjax: false``).
 """
 
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import jupyter_server_mathjax
 
 SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
-CONFIG = "TeX-AMS_CHTML"
+CONFIG = "TeX-AMS-MML_HTMLorMML-full"
 
 
 def _use_local_mathjax(app, config):
@@ -21,6 +22,13 @@ def _use_local_mathjax(app, config):
         "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
         "showMathMenu": False,
         "messageStyle": "none",
+        # The package ships the STIX-Web fonts only.
+        "HTML-CSS": {
+            "availableFonts": ["STIX-Web"],
+            "preferredFont": "STIX-Web",
+            "webFont": "STIX-Web",
+            "imageFont": None,
+        },
     }
 
 
