@@ -775,8 +775,8 @@ def adam_step(p, g, m, v, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, e
         p &\leftarrow p - \eta \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
 
     With ``bias_correction=False`` the divisions by :math:`1 - \beta^t` are left out (the
-    ablation: the first step is then :math:`(1 - \beta_1) / \sqrt{1 - \beta_2}` times
-    smaller). With ``v_max`` given, AMSGrad: :math:`v_{\max} \leftarrow \max(v_{\max}, v)` is
+    ablation: the first step is then :math:`(1 - \beta_1) / \sqrt{1 - \beta_2}` times the
+    corrected one, about 3.16 with the default betas). With ``v_max`` given, AMSGrad: :math:`v_{\max} \leftarrow \max(v_{\max}, v)` is
     used in place of :math:`v` in the last line.
 
     Parameters
