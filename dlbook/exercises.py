@@ -32,7 +32,8 @@ class ExerciseFailed(AssertionError):
 def _verdict(report, oracle):
     """Print the pass line, or raise: the stub's NotImplementedError, or ExerciseFailed."""
     if report.passed:
-        print(f"Passed: {report.name} agrees with {oracle} on all {report.n_cases} cases.")
+        cases = "the one case" if report.n_cases == 1 else f"all {report.n_cases} cases"
+        print(f"Passed: {report.name} agrees with {oracle} on {cases}.")
         return
     failure = report.failure
     if failure is not None and isinstance(failure.exception, NotImplementedError):
