@@ -27,8 +27,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
+    # The README's command, `jupyter-book build . -W`, into a temporary folder.
+    command = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     result = subprocess.run(
-        [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "--path-output", str(out), "-W"],
+        [command, "build", str(ROOT), "--path-output", str(out), "-W"],
         capture_output=True,
         text=True,
         timeout=600,
