@@ -714,6 +714,20 @@ class _Pooling2D(Layer):
             ) from None
         return (input_shape[0], *out_hw)
 
+    def forward(self, x, training=False):
+        """Pool a batch ``x`` of shape (N, C, H, W); returns (N, C, OH, OW)."""
+        x = self._prepare_input(x)
+        self.inputs = x
+        y = self._kernel(x, **self._pool_arguments())
+        self._output_shape_seen = y.shape
+        return y
+
+    def backward(self, dy):
+        """``dy`` (N, C, OH, OW) -> ``dx`` (N, C, H, W)."""
+        x = self._require_forward("inputs")
+        dy = self._check_dy(dy, self._output_shape_seen)
+        return self._kernel_backward(dy, x, **self._pool_arguments())
+
     def _pool_arguments(self):
         return {"pool_size": self.pool_size, "stride": self.strides, "padding": self.padding}
 
@@ -758,20 +772,8 @@ class MaxPooling2D(_Pooling2D):
     """
 
     default_name = "max_pooling2d"
-
-    def forward(self, x, training=False):
-        """Pool a batch ``x`` of shape (N, C, H, W); returns (N, C, OH, OW)."""
-        x = self._prepare_input(x)
-        self.inputs = x
-        y = max_pool2d(x, **self._pool_arguments())
-        self._output_shape_seen = y.shape
-        return y
-
-    def backward(self, dy):
-        """``dy`` (N, C, OH, OW) -> ``dx`` (N, C, H, W)."""
-        x = self._require_forward("inputs")
-        dy = self._check_dy(dy, self._output_shape_seen)
-        return max_pool2d_backward(dy, x, **self._pool_arguments())
+    _kernel = staticmethod(max_pool2d)
+    _kernel_backward = staticmethod(max_pool2d_backward)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -797,20 +799,8 @@ class AveragePooling2D(_Pooling2D):
     """
 
     default_name = "average_pooling2d"
-
-    def forward(self, x, training=False):
-        """Pool a batch ``x`` of shape (N, C, H, W); returns (N, C, OH, OW)."""
-        x = self._prepare_input(x)
-        self.inputs = x
-        y = avg_pool2d(x, **self._pool_arguments())
-        self._output_shape_seen = y.shape
-        return y
-
-    def backward(self, dy):
-        """``dy`` (N, C, OH, OW) -> ``dx`` (N, C, H, W)."""
-        x = self._require_forward("inputs")
-        dy = self._check_dy(dy, self._output_shape_seen)
-        return avg_pool2d_backward(dy, x, **self._pool_arguments())
+    _kernel = staticmethod(avg_pool2d)
+    _kernel_backward = staticmethod(avg_pool2d_backward)
 
 
 # ---------------------------------------------------------------------------------------------
