@@ -43,3 +43,12 @@ def test_dependencies_have_lower_bounds_only():
         name = re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0]
         assert "==" not in requirement, requirement
         assert "<" not in requirement or name in ALLOWED_UPPER_BOUNDS, requirement
+
+
+def test_the_readme_example_runs_and_gives_the_shape_it_states():
+    text = (ROOT / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)\n```", text, flags=re.S).group(1)
+    namespace = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert namespace["y"].shape == (8, 16, 32, 32)
+    assert "# (8, 16, 32, 32)" in example
