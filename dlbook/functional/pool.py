@@ -12,9 +12,11 @@ A pooling window of ``(KH, KW)`` cells slides over each channel with stride ``(s
 where :math:`R_{ij}` holds the window's real (unpadded) cells: padded cells never win a max and
 never count in an average. Padding follows :func:`dlbook.functional.conv.resolve_padding`.
 
-Both kernels loop only over the KH*KW offsets inside a window: each offset is one strided slice
-of the whole batch, combined with ``np.maximum`` or ``+``. The readable loop versions are in
-:mod:`dlbook.functional.reference`.
+The kernels never loop over windows: they loop over the KH + KW (forward) or KH*KW (backward)
+offsets inside a window, and each offset is one strided slice of the whole batch. A window is a
+rectangle, so its max (or sum) is taken in two steps, first down the KH rows of the window, then
+across its KW columns: KH + KW - 2 whole-batch operations in all, the first of them on long
+contiguous rows. The readable loop versions are in :mod:`dlbook.functional.reference`.
 """
 
 import numpy as np
@@ -75,20 +77,29 @@ def _offset_slices(pool, stride, out_hw):
             yield p * kw + q, (rows, slice(q, q + sw * (ow - 1) + 1, sw))
 
 
-def _max_and_argmax(x, pool, stride, pads, out_hw):
-    """Window maxima and the row-major index of the FIRST cell that attains each maximum."""
-    xp = _pad(x, pads, value=-np.inf)
-    best = argbest = None
-    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
-        cell = xp[:, :, rows, cols]
-        if best is None:
-            best = cell.copy()
-            argbest = np.zeros(best.shape, dtype=np.intp)
-            continue
-        wins = cell > best  # strict: an equal later cell does not take over
-        np.copyto(best, cell, where=wins)
-        argbest[wins] = index
-    return best, argbest
+def _window_reduce(xp, pool, stride, out_hw, combine):
+    """Combine (``np.maximum`` or ``np.add``) the cells of every window of the padded ``xp``:
+    first down the window's rows, then across its columns. Returns a new (N, C, OH, OW) array.
+    """
+    (kh, kw), (sh, sw), (oh, ow) = pool, stride, out_hw
+    rows = xp[:, :, 0 : sh * (oh - 1) + 1 : sh].copy()
+    for p in range(1, kh):
+        combine(rows, xp[:, :, p : p + sh * (oh - 1) + 1 : sh], out=rows)
+    out = rows[..., 0 : sw * (ow - 1) + 1 : sw].copy()
+    for q in range(1, kw):
+        combine(out, rows[..., q : q + sw * (ow - 1) + 1 : sw], out=out)
+    return out
+
+
+def _overlapping(pool, stride):
+    return stride[0] < pool[0] or stride[1] < pool[1]
+
+
+def _crop(dxp, pads, shape_hw):
+    """The unpadded part of a padded gradient, as a contiguous array."""
+    (top, _), (left, _) = pads
+    h, w = shape_hw
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
 
 
 def max_pool2d(x, pool_size, stride=None, padding=0):
@@ -117,12 +128,7 @@ def max_pool2d(x, pool_size, stride=None, padding=0):
     """
     x = _check_input(x)
     pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
-    xp = _pad(x, pads, value=-np.inf)
-    y = None
-    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
-        cell = xp[:, :, rows, cols]
-        y = cell.copy() if y is None else np.maximum(y, cell, out=y)
-    return y
+    return _window_reduce(_pad(x, pads, value=-np.inf), pool, stride, out_hw, np.maximum)
 
 
 def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
@@ -146,6 +152,14 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     -------
     dx : ndarray, shape (N, C, H, W)
 
+    Notes
+    -----
+    The window maxima are recomputed, then the KH*KW offsets are visited in row-major order
+    with three boolean arrays of the output's shape: ``is_max`` (this offset's cell equals its
+    window's max), ``taken`` (an earlier offset's did) and ``first = is_max & ~taken``, the
+    windows whose gradient this offset receives, ``dy * first``. A mask ``x == max`` alone would
+    hand the gradient to every tied cell.
+
     Examples
     --------
     >>> x = np.array([[[[0., 0.], [0., 0.]]]])   # a four-way tie: the first cell wins
@@ -156,13 +170,21 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     x = _check_input(x)
     pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
     dy = _check_dy(dy, x, out_hw)
-    _, argmax = _max_and_argmax(x, pool, stride, pads, out_hw)
-    (top, bottom), (left, right) = pads
-    n, c, h, w = x.shape
-    dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dy.dtype)
-    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
-        dxp[:, :, rows, cols] += np.where(argmax == index, dy, 0)
-    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+    xp = _pad(x, pads, value=-np.inf)
+    best = _window_reduce(xp, pool, stride, out_hw, np.maximum)
+    dxp = np.zeros(xp.shape, dtype=dy.dtype)
+    is_max = np.empty(best.shape, dtype=bool)  # this offset holds its window's max
+    first = np.empty(best.shape, dtype=bool)  # ... and no earlier offset did
+    taken = np.zeros(best.shape, dtype=bool)  # some earlier offset held the max
+    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+        np.equal(xp[:, :, rows, cols], best, out=is_max)
+        np.greater(is_max, taken, out=first)
+        np.logical_or(taken, is_max, out=taken)
+        if _overlapping(pool, stride):
+            dxp[:, :, rows, cols] += dy * first
+        else:  # every input cell is in at most one window: write, don't add
+            np.multiply(dy, first, out=dxp[:, :, rows, cols])
+    return _crop(dxp, pads, x.shape[2:])
 
 
 def _real_cell_counts(shape_hw, pool, stride, pads, out_hw):
@@ -199,12 +221,12 @@ def avg_pool2d(x, pool_size, stride=None, padding=0):
     """
     x = _check_input(x)
     pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
-    xp = _pad(x, pads)
-    total = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
-    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
-        total += xp[:, :, rows, cols]
-    counts = _real_cell_counts(x.shape[2:], pool, stride, pads, out_hw)
-    return total / counts.astype(x.dtype)
+    total = _window_reduce(_pad(x, pads), pool, stride, out_hw, np.add)
+    if pads == ((0, 0), (0, 0)):
+        total /= pool[0] * pool[1]  # every window is all real cells
+    else:
+        total /= _real_cell_counts(x.shape[2:], pool, stride, pads, out_hw).astype(x.dtype)
+    return total
 
 
 def avg_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
@@ -233,5 +255,8 @@ def avg_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     n, c, h, w = x.shape
     dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dy.dtype)
     for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
-        dxp[:, :, rows, cols] += share
-    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+        if _overlapping(pool, stride):
+            dxp[:, :, rows, cols] += share
+        else:  # every input cell is in at most one window: write, don't add
+            dxp[:, :, rows, cols] = share
+    return _crop(dxp, pads, x.shape[2:])
