@@ -478,7 +478,38 @@ class Layer:
 # Conv2D
 
 
-class Conv2D(Layer):
+class _Affine(Layer):
+    """Shared code of Conv2D and Dense: an affine map :math:`z` followed by an activation
+    :math:`y = f(z)`, with a kernel, an optional bias and their initializers."""
+
+    def __init__(self, activation, use_bias, kernel_initializer, bias_initializer,
+                 input_shape=None, name=None):
+        super().__init__(input_shape=input_shape, name=name)
+        where = self.where
+        self.activation = _activation_name(activation, where)
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"{where}: use_bias needs True or False, got {use_bias!r}")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializer_name(kernel_initializer, "kernel_initializer", where)
+        self.bias_initializer = _initializer_name(bias_initializer, "bias_initializer", where)
+
+    def _reset(self):
+        super()._reset()
+        self.kernel = self.bias = None
+        self.inputs = self.pre_activation = None
+
+    def backward(self, dy):
+        r"""Backward pass from :math:`\delta = \partial L / \partial y` (the output's shape).
+
+        First :math:`\partial L / \partial z = \delta \odot f'(z)`, then
+        :meth:`backward_pre_activation`, which returns :math:`\partial L / \partial x`.
+        """
+        z = self._require_forward("pre_activation")
+        dy = self._check_dy(dy, z.shape)
+        return self.backward_pre_activation(_activate_backward(self.activation, dy, z))
+
+
+class Conv2D(_Affine):
     r"""2-D convolution layer (cross-correlation, as in every framework) on NCHW input.
 
     .. math::
@@ -532,7 +563,8 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
-        super().__init__(input_shape=input_shape, name=name)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer,
+                         input_shape=input_shape, name=name)
         where = self.where
         try:
             self.filters = positive_int(filters, "filters")
@@ -542,17 +574,6 @@ class Conv2D(Layer):
         self.strides = _pair(strides, "strides", where)
         self.padding = _padding_argument(padding, where)
         self.dilation_rate = _pair(dilation_rate, "dilation_rate", where)
-        self.activation = _activation_name(activation, where)
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"{where}: use_bias needs True or False, got {use_bias!r}")
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializer_name(kernel_initializer, "kernel_initializer", where)
-        self.bias_initializer = _initializer_name(bias_initializer, "bias_initializer", where)
-
-    def _reset(self):
-        super()._reset()
-        self.kernel = self.bias = None
-        self.inputs = self.pre_activation = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -620,20 +641,6 @@ class Conv2D(Layer):
             stride=self.strides, padding=self.padding, dilation=self.dilation_rate,
         )
         return _activate(self.activation, self.pre_activation)
-
-    def backward(self, dy):
-        r"""Backward pass from :math:`\delta = \partial L / \partial y`, shape (N, O, OH, OW).
-
-        First :math:`\partial L / \partial z = \delta \odot f'(z)`, then
-        :meth:`backward_pre_activation`.
-
-        Returns
-        -------
-        dx : ndarray, shape (N, C, H, W)
-        """
-        z = self._require_forward("pre_activation")
-        dy = self._check_dy(dy, z.shape)
-        return self.backward_pre_activation(_activate_backward(self.activation, dy, z))
 
     def backward_pre_activation(self, dz):
         r"""Backward pass from :math:`\partial L / \partial z` (the gradient before the
@@ -807,7 +814,7 @@ class AveragePooling2D(_Pooling2D):
 # Dense
 
 
-class Dense(Layer):
+class Dense(_Affine):
     r"""Fully connected layer: :math:`y = f(x W + b)` for a batch of feature vectors.
 
     .. math::
@@ -851,23 +858,12 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
-        super().__init__(input_shape=input_shape, name=name)
-        where = self.where
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer,
+                         input_shape=input_shape, name=name)
         try:
             self.units = positive_int(units, "units")
         except (TypeError, ValueError) as error:
-            raise type(error)(f"{where}: {error}") from None
-        self.activation = _activation_name(activation, where)
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"{where}: use_bias needs True or False, got {use_bias!r}")
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializer_name(kernel_initializer, "kernel_initializer", where)
-        self.bias_initializer = _initializer_name(bias_initializer, "bias_initializer", where)
-
-    def _reset(self):
-        super()._reset()
-        self.kernel = self.bias = None
-        self.inputs = self.pre_activation = None
+            raise type(error)(f"{self.where}: {error}") from None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -903,13 +899,6 @@ class Dense(Layer):
             z += self.bias.data
         self.pre_activation = z
         return _activate(self.activation, z)
-
-    def backward(self, dy):
-        r"""``dy`` (N, units) -> ``dx`` (N, in); first :math:`\partial L/\partial z =
-        \delta \odot f'(z)`, then :meth:`backward_pre_activation`."""
-        z = self._require_forward("pre_activation")
-        dy = self._check_dy(dy, z.shape)
-        return self.backward_pre_activation(_activate_backward(self.activation, dy, z))
 
     def backward_pre_activation(self, dz):
         r"""Backward pass from :math:`\partial L / \partial z`, shape (N, units).
