@@ -61,3 +61,14 @@ def positive_float(value, name, allow_zero=False):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name}: needs a finite number {bound}, got {value!r}")
     return value
+
+
+def float_dtype(value, name="dtype"):
+    """Return ``np.dtype(value)``, requiring float32 or float64."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError as error:
+        raise TypeError(f"{name}: needs 'float32' or 'float64', got {value!r}") from error
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"{name}: needs 'float32' or 'float64', got {dtype}")
+    return dtype

@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from dlbook._validation import as_float_array, positive_int, positive_int_pair
+from dlbook._validation import as_float_array, float_dtype, positive_int, positive_int_pair
 from dlbook.functional import (
     avg_pool2d,
     avg_pool2d_backward,
@@ -190,16 +190,6 @@ def initialize(name, shape, fan_in, fan_out, rng, dtype=np.float32):
 # Small argument helpers
 
 
-def _float_dtype(dtype, where):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(f"{where}: dtype needs 'float32' or 'float64', got {dtype!r}") from error
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"{where}: dtype needs 'float32' or 'float64', got {dtype}")
-    return dtype
-
-
 def _shape_tuple(value, argument, where):
     """A per-sample shape: a tuple of positive ints (the batch dimension excluded)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -350,7 +340,7 @@ class Layer:
                 f"{self.where}: was given input_shape={self._input_shape_argument} but is "
                 f"being built for input shape {input_shape}"
             )
-        dtype = _float_dtype(np.float32 if dtype is None else dtype, self.where)
+        dtype = float_dtype(np.float32 if dtype is None else dtype, f"{self.where}: dtype")
         output_shape = self.compute_output_shape(input_shape)
         self._params = {}
         self._create_params(input_shape, np.random.default_rng(rng), dtype)

@@ -53,7 +53,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dlbook import optim
-from dlbook._validation import as_float_array, positive_int
+from dlbook._validation import as_float_array, float_dtype, positive_int
 from dlbook.functional import mean_squared_error, softmax_cross_entropy
 from dlbook.layers import Layer, deserialize, serialize
 
@@ -119,16 +119,6 @@ def _non_negative_int(value, name):
 
 def _seed(value, name="seed"):
     return None if value is None else _non_negative_int(value, name)
-
-
-def _dtype(value):
-    try:
-        dtype = np.dtype(value)
-    except TypeError as error:
-        raise TypeError(f"dtype: needs 'float32' or 'float64', got {value!r}") from error
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype: needs 'float32' or 'float64', got {dtype}")
-    return dtype
 
 
 def _input_shape_tuple(value):
@@ -211,7 +201,7 @@ class Sequential:
 
     def __init__(self, layers=None, seed=None, dtype="float32", name=None):
         self.seed = _seed(seed)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"name: needs a non-empty string or None, got {name!r}")
         self.name = name or "sequential"
