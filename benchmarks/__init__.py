@@ -9,6 +9,7 @@ This package holds the helpers the benchmark modules share: interleaved timing, 
 description of the machine, and a measure of how busy the rest of the machine was.
 """
 
+import argparse
 import datetime
 import os
 import platform
@@ -168,3 +169,31 @@ def geometric_mean(values):
 def print_flush(*args, **kwargs):
     print(*args, **kwargs)
     sys.stdout.flush()
+
+
+def kernel_arguments(description, quick_help):
+    """The command-line options the kernel benchmarks share: --quick, --rounds, --no-torch,
+    --torch-threads and --header."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds per shape (default 7, or 2 with --quick)")
+    parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
+    parser.add_argument("--torch-threads", type=int, default=2,
+                        help="torch.set_num_threads (default 2; numpy's BLAS threads are set "
+                             "by OPENBLAS_NUM_THREADS)")
+    parser.add_argument("--header", action="store_true",
+                        help="print the machine and versions first")
+    return parser
+
+
+def kernel_setup(args):
+    """From the parsed shared options: ``(torch or None, dtypes, rounds)``; prints the header
+    when asked."""
+    torch = None if args.no_torch else import_torch(threads=args.torch_threads)
+    dtypes = [np.float32] if args.quick else [np.float32, np.float64]
+    rounds = args.rounds or (2 if args.quick else 7)
+    if args.header:
+        for line in environment_lines(torch):
+            print_flush(line)
+    return torch, dtypes, rounds

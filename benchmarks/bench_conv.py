@@ -23,7 +23,6 @@ Usage::
     python -m benchmarks.bench_conv --quick    # small shapes, one dtype, a few seconds
 """
 
-import argparse
 import time
 
 import numpy as np
@@ -31,9 +30,9 @@ import numpy as np
 from benchmarks import (
     OtherLoad,
     describe_load,
-    environment_lines,
     geometric_mean,
-    import_torch,
+    kernel_arguments,
+    kernel_setup,
     print_flush,
     time_interleaved,
 )
@@ -173,27 +172,12 @@ def print_table(dtype, shapes, results, torch, targets=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="three small shapes, float32 only, two rounds")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="interleaved rounds per shape (default 7, or 2 with --quick)")
-    parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
-    parser.add_argument("--torch-threads", type=int, default=2,
-                        help="torch.set_num_threads (default 2; numpy's BLAS threads are set "
-                             "by OPENBLAS_NUM_THREADS)")
+    parser = kernel_arguments(__doc__.splitlines()[0], "three small shapes, float32 only, two rounds")
     parser.add_argument("--no-loops", action="store_true",
                         help="skip the (slow) scipy and naive loop baselines")
-    parser.add_argument("--header", action="store_true",
-                        help="print the machine and versions first")
     args = parser.parse_args(argv)
-    torch = None if args.no_torch else import_torch(threads=args.torch_threads)
+    torch, dtypes, rounds = kernel_setup(args)
     shapes = QUICK_SHAPES if args.quick else SHAPES
-    dtypes = [np.float32] if args.quick else [np.float32, np.float64]
-    rounds = args.rounds or (2 if args.quick else 7)
-    if args.header:
-        for line in environment_lines(torch):
-            print_flush(line)
     for dtype in dtypes:
         with OtherLoad() as load:
             results = [bench_shape(*shape, dtype, torch, rounds, loops=not args.no_loops)

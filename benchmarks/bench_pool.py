@@ -11,15 +11,14 @@ Usage::
     python -m benchmarks.bench_pool --quick    # one small shape, float32, a second or two
 """
 
-import argparse
 
 import numpy as np
 
 from benchmarks import (
     OtherLoad,
     describe_load,
-    environment_lines,
-    import_torch,
+    kernel_arguments,
+    kernel_setup,
     print_flush,
     time_interleaved,
 )
@@ -59,24 +58,10 @@ def bench_shape(shape, dtype, torch, rounds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small shape, float32")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="interleaved rounds per shape (default 7, or 2 with --quick)")
-    parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
-    parser.add_argument("--torch-threads", type=int, default=2,
-                        help="torch.set_num_threads (default 2; numpy's BLAS threads are set "
-                             "by OPENBLAS_NUM_THREADS)")
-    parser.add_argument("--header", action="store_true",
-                        help="print the machine and versions first")
+    parser = kernel_arguments(__doc__.splitlines()[0], "one small shape, float32")
     args = parser.parse_args(argv)
-    torch = None if args.no_torch else import_torch(threads=args.torch_threads)
+    torch, dtypes, rounds = kernel_setup(args)
     shapes = QUICK_SHAPES if args.quick else SHAPES
-    dtypes = [np.float32] if args.quick else [np.float32, np.float64]
-    rounds = args.rounds or (2 if args.quick else 7)
-    if args.header:
-        for line in environment_lines(torch):
-            print_flush(line)
     print_flush(f"\npooling {POOL}x{POOL}, stride {POOL}: median ms per call; '/torch' = dlbook "
                 "forward+backward time / torch's"
                 + ("" if args.quick else f" (target <= {TARGET:.0f}x)"))
