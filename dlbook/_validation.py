@@ -72,3 +72,54 @@ def float_dtype(value, name="dtype"):
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"{name}: needs 'float32' or 'float64', got {dtype}")
     return dtype
+
+
+def non_negative_int(value, name):
+    """Return ``value`` as an int, requiring an integer >= 0 (bools are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: needs a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name}: needs a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def optional_seed(value, name="seed"):
+    """Return None or ``value`` as a non-negative int (a seed for ``np.random.default_rng``)."""
+    return None if value is None else non_negative_int(value, name)
+
+
+def fraction(value, name, low_open=False):
+    """Return ``value`` as a float in [0, 1) (in (0, 1) with ``low_open``); bools are rejected."""
+    interval = "(0, 1)" if low_open else "[0, 1)"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: needs a real number in {interval}, got {value!r}")
+    value = float(value)
+    if not (0.0 < value < 1.0 if low_open else 0.0 <= value < 1.0):
+        raise ValueError(f"{name}: needs a number in {interval}, got {value!r}")
+    return value
+
+
+def boolean(value, name):
+    """Return ``value`` as a bool, requiring True or False (a string or 0/1 is rejected)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: needs True or False, got {value!r}")
+    return bool(value)
+
+
+def check_window_fits(input_hw, pads, window_hw, dilation_hw, name, context):
+    """Raise ValueError unless each (dilated) window fits in the padded input.
+
+    ``input_hw``, ``window_hw`` and ``dilation_hw`` are (height, width) pairs, ``pads`` is
+    ``((top, bottom), (left, right))``; ``name`` names the window argument ("w: kernel",
+    "pool_size: window", ...) and ``context`` is appended in parentheses (the shapes involved).
+    """
+    for axis, side in enumerate(("height", "width")):
+        padded = input_hw[axis] + sum(pads[axis])
+        window = window_hw[axis]
+        effective = dilation_hw[axis] * (window - 1) + 1
+        dilated = f" (dilated to {effective})" if effective != window else ""
+        if effective > padded:
+            raise ValueError(
+                f"{name} {side} {window}{dilated} is larger than the padded input {side} "
+                f"{padded} ({context})"
+            )
