@@ -164,7 +164,7 @@ def rosenbrock_grad(points):
     Parameters
     ----------
     points : array_like, shape (..., 2)
-        Points (x, y).
+        The points (x, y) at which to take the gradient.
 
     Returns
     -------
