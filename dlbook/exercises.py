@@ -6,6 +6,11 @@ shapes and arguments, which output was wrong and by how much). A function that s
 ``NotImplementedError`` lets that error through unchanged, so an unsolved exercise reads as
 "not written yet".
 
+The checks of a kernel run it on the grids of :mod:`dlbook.verify` against the oracles of
+:mod:`dlbook.oracles`; the checks of a backward pass compare it with central differences
+(:mod:`dlbook.gradcheck`); the optimizer checks live in :mod:`dlbook.optimizer_exercises` and
+are importable from here.
+
 >>> from dlbook.functional import conv2d
 >>> check_conv2d(conv2d)
 Passed: conv2d agrees with scipy.signal.correlate2d on all 240 cases.
@@ -15,7 +20,7 @@ import numpy as np
 from scipy import special
 
 from dlbook import verify
-from dlbook.parameter import Parameter
+from dlbook._grading import ExerciseFailed, reader_name, verdict
 from dlbook.functional import (
     conv_output_size,
     relu,
@@ -23,26 +28,29 @@ from dlbook.functional import (
     tanh,
 )
 from dlbook.gradcheck import numerical_gradient, numerical_vjp
+from dlbook.optimizer_exercises import (
+    check_adam_step,
+    check_rmsprop_step,
+    check_sgd_momentum_step,
+)
 
-
-class ExerciseFailed(AssertionError):
-    """A reader's function disagrees with the oracle; the message names the first bad case."""
-
-
-def _verdict(report, oracle):
-    """Print the pass line, or raise: the stub's NotImplementedError, or ExerciseFailed."""
-    if report.passed:
-        cases = "the one case" if report.n_cases == 1 else f"all {report.n_cases} cases"
-        print(f"Passed: {report.name} agrees with {oracle} on {cases}.")
-        return
-    failure = report.failure
-    if failure is not None and isinstance(failure.exception, NotImplementedError):
-        raise failure.exception
-    raise ExerciseFailed(str(report))
-
-
-def _name(fn, default):
-    return getattr(fn, "__name__", default)
+__all__ = [
+    "ExerciseFailed",
+    "check_conv2d",
+    "check_conv2d_backward",
+    "check_conv_output_size",
+    "check_max_pool2d",
+    "check_max_pool2d_backward",
+    "check_avg_pool2d",
+    "check_avg_pool2d_backward",
+    "check_activation_backward",
+    "check_dense_backward",
+    "check_softmax_cross_entropy",
+    "check_layer_backward",
+    "check_sgd_momentum_step",
+    "check_rmsprop_step",
+    "check_adam_step",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,11 +66,18 @@ def _conv_cases(dilation, same):
     return cases
 
 
-def _conv_kwargs(stride, padding, dilation, with_dilation):
-    kwargs = {"stride": stride, "padding": 0 if padding == "valid" else padding}
-    if with_dilation:
-        kwargs["dilation"] = dilation
-    return kwargs
+def _reader_conv(fn, default_name, with_dilation):
+    """``fn`` wrapped for the harness, which passes every keyword: ``'valid'`` becomes 0 and
+    ``dilation`` is passed on only when the exercise asks for it."""
+
+    def call(*arrays, stride=1, padding=0, dilation=1):
+        keywords = {"stride": stride, "padding": 0 if padding == "valid" else padding}
+        if with_dilation:
+            keywords["dilation"] = dilation
+        return fn(*arrays, **keywords)
+
+    call.__name__ = reader_name(fn, default_name)
+    return call
 
 
 def check_conv2d(fn, dilation=False, same=False):
@@ -79,27 +94,17 @@ def check_conv2d(fn, dilation=False, same=False):
         Also test ``padding='same'`` (TensorFlow's rule). Otherwise ``padding`` is an int or a
         pair (``'valid'`` is passed as 0).
     """
-
-    def call(x, w, b, stride=1, padding=0, dilation=1):
-        return fn(x, w, b, **_conv_kwargs(stride, padding, dilation, with_dilation))
-
-    with_dilation = dilation
-    call.__name__ = _name(fn, "conv2d")
+    call = _reader_conv(fn, "conv2d", with_dilation=dilation)
     report = verify.verify_conv2d(call, cases=_conv_cases(dilation, same), atol=1e-8)
-    return _verdict(report, "scipy.signal.correlate2d")
+    return verdict(report, "scipy.signal.correlate2d")
 
 
 def check_conv2d_backward(fn, dilation=False, same=False):
     """Check ``fn(dy, x, w, stride=..., padding=...) -> (dx, dw, db)`` against the scipy oracle
     (see :func:`check_conv2d` for the options)."""
-
-    def call(dy, x, w, stride=1, padding=0, dilation=1):
-        return fn(dy, x, w, **_conv_kwargs(stride, padding, dilation, with_dilation))
-
-    with_dilation = dilation
-    call.__name__ = _name(fn, "conv2d_backward")
+    call = _reader_conv(fn, "conv2d_backward", with_dilation=dilation)
     report = verify.verify_conv2d_backward(call, cases=_conv_cases(dilation, same), atol=1e-8)
-    return _verdict(report, "scipy.signal (full convolution and correlation)")
+    return verdict(report, "scipy.signal (full convolution and correlation)")
 
 
 def check_conv_output_size(fn):
@@ -114,7 +119,7 @@ def check_conv_output_size(fn):
         if k <= n + 2 * p
     ]
     report = verify.run_cases(
-        _name(fn, "output_size"),
+        reader_name(fn, "output_size"),
         cases,
         lambda case: (case,),
         lambda case: fn(case["input_size"], case["kernel_size"], case["stride"], case["padding"]),
@@ -124,7 +129,7 @@ def check_conv_output_size(fn):
         ("size",),
         0.0,
     )
-    return _verdict(report, "the output-size formula")
+    return verdict(report, "the output-size formula")
 
 
 def _pool_cases(padding):
@@ -141,7 +146,7 @@ def _check_pool(fn, kind, padding, backward):
     else:
         report = verify.verify_pool2d(fn, kind, cases=cases, atol=1e-8)
     what = "first maximal cell" if kind == "max" else "mean of the real cells"
-    return _verdict(report, f"the windowed oracle ({what})")
+    return verdict(report, f"the windowed oracle ({what})")
 
 
 def check_max_pool2d(fn, padding=False):
@@ -188,7 +193,7 @@ def check_activation_backward(fn, activation):
         return rng.standard_normal(case["shape"]), x
 
     report = verify.run_cases(
-        _name(fn, f"{activation}_backward"),
+        reader_name(fn, f"{activation}_backward"),
         cases,
         make,
         lambda dy, x: fn(dy.copy(), x.copy()),
@@ -196,7 +201,7 @@ def check_activation_backward(fn, activation):
         ("dx",),
         1e-6,
     )
-    return _verdict(report, "central differences")
+    return verdict(report, "central differences")
 
 
 def check_dense_backward(fn):
@@ -216,7 +221,7 @@ def check_dense_backward(fn):
         return tuple(numerical_vjp(forward, [x, w, b], dy, i) for i in range(3))
 
     report = verify.run_cases(
-        _name(fn, "dense_backward"),
+        reader_name(fn, "dense_backward"),
         cases,
         make,
         lambda dy, x, w, b: fn(dy.copy(), x.copy(), w.copy(), b.copy()),
@@ -224,7 +229,7 @@ def check_dense_backward(fn):
         ("dx", "dw", "db"),
         1e-6,
     )
-    return _verdict(report, "central differences")
+    return verdict(report, "central differences")
 
 
 def check_softmax_cross_entropy(fn):
@@ -248,7 +253,7 @@ def check_softmax_cross_entropy(fn):
 
     with np.errstate(over="ignore", invalid="ignore"):
         report = verify.run_cases(
-            _name(fn, "softmax_cross_entropy"),
+            reader_name(fn, "softmax_cross_entropy"),
             cases,
             make,
             lambda logits, labels: fn(logits.copy(), labels.copy()),
@@ -256,7 +261,7 @@ def check_softmax_cross_entropy(fn):
             ("loss", "dlogits"),
             1e-8,
         )
-    return _verdict(report, "scipy.special.log_softmax")
+    return verdict(report, "scipy.special.log_softmax")
 
 
 def check_layer_backward(layer, input_shape, seed=0):
@@ -291,111 +296,4 @@ def check_layer_backward(layer, input_shape, seed=0):
         type(layer).__name__, [{"input_shape": tuple(input_shape)}], lambda case: (x,),
         analytic, numeric, tuple(names), 1e-6,
     )
-    return _verdict(report, "central differences")
-
-
-# --------------------------------------------------------------------------------------------
-# Optimizer steps, checked against dlbook.optim (whose own tests hold hand-computed steps)
-
-
-def _optimizer_cases():
-    return [
-        {"shape": shape, "seed": seed, "t": t, "scale": scale}
-        for seed, (shape, t, scale) in enumerate(
-            [((3,), 1, 1.0), ((2, 3), 2, 1e-3), ((4,), 5, 100.0), ((1,), 10, 1.0)]
-        )
-    ]
-
-
-def _optimizer_inputs(case, n_states):
-    rng = np.random.default_rng(case["seed"])
-    p = rng.standard_normal(case["shape"])
-    g = case["scale"] * rng.standard_normal(case["shape"])
-    states = [rng.standard_normal(case["shape"]) * case["scale"] for _ in range(n_states)]
-    if n_states == 2:  # Adam's second moment is a running mean of squares: never negative
-        states[1] = states[1] ** 2
-    return p, g, states
-
-
-def _one_step(optimizer, p, g, state_names, states, steps_taken):
-    """Run ``optimizer`` for one step from the given state; return (p, *states).
-
-    Only for SGD and RMSProp, whose update does not depend on the step count."""
-    param = Parameter(p.copy())
-    param.grad[...] = g
-    state = dict(optimizer.state_dict(), num_params=1, **{"0.step": steps_taken})
-    state.update({f"0.{name}": value.copy() for name, value in zip(state_names, states)})
-    optimizer.load_state_dict(state)
-    optimizer.step([param])
-    after = optimizer.state_dict()
-    return (param.data,) + tuple(after[f"0.{name}"] for name in state_names)
-
-
-def check_sgd_momentum_step(fn, learning_rate=0.1, momentum=0.9):
-    """Check ``fn(p, g, velocity, learning_rate, momentum) -> (p, velocity)``, one step of
-    :math:`v \\leftarrow \\mu v + g,\\ p \\leftarrow p - \\eta v`, against
-    :class:`dlbook.optim.SGD`."""
-    from dlbook.optim import SGD
-
-    def oracle(case):
-        p, g, (velocity,) = _optimizer_inputs(case, 1)
-        return _one_step(SGD(learning_rate, momentum), p, g, ["v"], [velocity], case["t"])
-
-    def call(case):
-        p, g, (velocity,) = _optimizer_inputs(case, 1)
-        return fn(p, g, velocity, learning_rate, momentum)
-
-    report = verify.run_cases(
-        _name(fn, "sgd_momentum_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
-        ("p", "velocity"), 1e-10,
-    )
-    return _verdict(report, "dlbook.optim.SGD")
-
-
-def check_rmsprop_step(fn, learning_rate=0.01, rho=0.9, epsilon=1e-7):
-    """Check ``fn(p, g, s, learning_rate, rho, epsilon) -> (p, s)``, one step of
-    :math:`s \\leftarrow \\rho s + (1-\\rho) g^2,\\ p \\leftarrow p - \\eta g / (\\sqrt{s} + \\epsilon)`,
-    against :class:`dlbook.optim.RMSProp`."""
-    from dlbook.optim import RMSProp
-
-    def inputs(case):
-        p, g, (s,) = _optimizer_inputs(case, 1)
-        return p, g, s**2
-
-    def oracle(case):
-        p, g, s = inputs(case)
-        optimizer = RMSProp(learning_rate, rho, epsilon)
-        return _one_step(optimizer, p, g, ["s"], [s], case["t"])
-
-    def call(case):
-        p, g, s = inputs(case)
-        return fn(p, g, s, learning_rate, rho, epsilon)
-
-    report = verify.run_cases(
-        _name(fn, "rmsprop_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
-        ("p", "s"), 1e-10,
-    )
-    return _verdict(report, "dlbook.optim.RMSProp")
-
-
-def check_adam_step(fn, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-    """Check ``fn(p, g, m, v, t, learning_rate, beta_1, beta_2, epsilon) -> (p, m, v)``, one step
-    of Algorithm 1 of Kingma & Ba (2015) with bias correction, against
-    :func:`dlbook.optim.adam_step`; ``t`` is the number of this step (1 for the first)."""
-    from dlbook.optim import adam_step
-
-    hyper = {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
-
-    def oracle(case):
-        p, g, (m, v) = _optimizer_inputs(case, 2)
-        return adam_step(p, g, m, v, case["t"], **hyper)
-
-    def call(case):
-        p, g, (m, v) = _optimizer_inputs(case, 2)
-        return fn(p, g, m, v, case["t"], learning_rate, beta_1, beta_2, epsilon)
-
-    report = verify.run_cases(
-        _name(fn, "adam_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
-        ("p", "m", "v"), 1e-10,
-    )
-    return _verdict(report, "dlbook.optim.adam_step")
+    return verdict(report, "central differences")

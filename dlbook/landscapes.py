@@ -54,11 +54,16 @@ def _points(points):
     return array, array[..., 0], array[..., 1]
 
 
-def _rotation(angle):
+def _valley_coordinates(points, condition_number, angle):
+    """The quadratic's coordinates: ``(u, w, kappa, cos, sin)`` with (u, w) the points rotated by
+    ``-angle`` (u along the flat direction) and kappa the checked condition number."""
+    _, x, y = _points(points)
+    kappa = positive_float(condition_number, "condition_number")
     angle = float(angle)
     if not math.isfinite(angle):
         raise ValueError(f"angle: needs a finite number of radians, got {angle!r}")
-    return math.cos(angle), math.sin(angle)
+    cos, sin = math.cos(angle), math.sin(angle)
+    return x * cos + y * sin, -x * sin + y * cos, kappa, cos, sin
 
 
 def quadratic(points, condition_number=10.0, angle=0.0):
@@ -90,11 +95,7 @@ def quadratic(points, condition_number=10.0, angle=0.0):
     >>> quadratic([[1.0, 1.0], [2.0, 0.0]], condition_number=10.0)
     array([5.5, 2. ])
     """
-    _, x, y = _points(points)
-    kappa = positive_float(condition_number, "condition_number")
-    cos, sin = _rotation(angle)
-    u = x * cos + y * sin
-    w = -x * sin + y * cos
+    u, w, kappa, _, _ = _valley_coordinates(points, condition_number, angle)
     return 0.5 * (u * u + kappa * (w * w))
 
 
@@ -117,11 +118,7 @@ def quadratic_grad(points, condition_number=10.0, angle=0.0):
     >>> quadratic_grad([1.0, 1.0], condition_number=10.0)
     array([ 1., 10.])
     """
-    _, x, y = _points(points)
-    kappa = positive_float(condition_number, "condition_number")
-    cos, sin = _rotation(angle)
-    u = x * cos + y * sin
-    w = -x * sin + y * cos
+    u, w, kappa, cos, sin = _valley_coordinates(points, condition_number, angle)
     # df/du = u, df/dw = kappa * w; back to (x, y) through the rotation.
     return np.stack([u * cos - kappa * w * sin, u * sin + kappa * w * cos], axis=-1)
 
@@ -140,6 +137,7 @@ def rosenbrock(points):
     Returns
     -------
     ndarray, shape (...)
+        The values, :math:`\geq 0`, in the floating dtype of ``points``.
 
     References
     ----------
@@ -166,10 +164,13 @@ def rosenbrock_grad(points):
     Parameters
     ----------
     points : array_like, shape (..., 2)
+        The points (x, y) at which to take the gradient.
 
     Returns
     -------
     ndarray, shape (..., 2)
+        :math:`(\partial f/\partial x, \partial f/\partial y)` at each point; zero only at the
+        minimum (1, 1).
 
     Examples
     --------
@@ -230,10 +231,12 @@ def beale_grad(points):
     Parameters
     ----------
     points : array_like, shape (..., 2)
+        Points (x, y), e.g. a grid stacked on the last axis.
 
     Returns
     -------
     ndarray, shape (..., 2)
+        The gradient at each point, in the floating dtype of ``points``.
 
     Examples
     --------

@@ -1,6 +1,8 @@
-"""The plots the chapters and ``figures/`` share, drawn with matplotlib only.
+"""The plots the chapters and ``figures/`` share, drawn with matplotlib only, and their palette.
 
 This is the one dlbook module that imports matplotlib; the rest of the library stays light.
+Every colour and style the book's pictures use is a constant here, so that ``draw_graph`` in a
+chapter and the diagrams of ``figures/make_figures.py`` look alike and change together.
 """
 
 import math
@@ -10,7 +12,72 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from dlbook.autograd import Value, topological_order
 
-__all__ = ["draw_graph"]
+__all__ = [
+    "draw_graph",
+    "FIGURE_STYLE",
+    "INK_COLOR",
+    "PAPER_COLOR",
+    "NOTE_COLOR",
+    "CELL_EDGE_COLOR",
+    "OUTLINE_COLOR",
+    "PADDING_TEXT_COLOR",
+    "GRIDLINE_COLOR",
+    "NODE_EDGE_COLOR",
+    "ARROW_COLOR",
+    "LEAF_COLOR",
+    "OPERATION_COLOR",
+    "GRADIENT_COLOR",
+    "INPUT_COLOR",
+    "PADDING_COLOR",
+    "OUTPUT_COLOR",
+    "HIGHLIGHT_COLOR",
+    "WEIGHTED_COLOR",
+    "WINDOW_COLORS",
+    "OPTIMIZER_COLORS",
+    "CONTOUR_COLORS",
+    "IMAGE_CMAP",
+    "FEATURE_MAP_CMAP",
+    "PROBABILITY_CMAP",
+]
+
+# ---- the palette ----------------------------------------------------------------------------
+
+#: matplotlib rc settings of every figure of the book.
+FIGURE_STYLE = {"font.size": 11, "axes.titlesize": 12, "font.family": "DejaVu Sans"}
+
+INK_COLOR = "black"  # text, arrows and markers that carry the main message
+PAPER_COLOR = "white"  # the background, and boxes that stand on it
+NOTE_COLOR = "#444444"  # secondary text: details, captions
+CELL_EDGE_COLOR = "#555555"  # the lines between the cells of a drawn array, and their indices
+OUTLINE_COLOR = "#333333"  # frames around images and feature maps, pipeline arrows
+PADDING_TEXT_COLOR = "#888888"  # the zeros written in padding cells
+GRIDLINE_COLOR = "#e5e5e5"  # the grid of a line plot
+
+# Computational graphs (draw_graph and the figures built on it).
+NODE_EDGE_COLOR = "0.2"
+ARROW_COLOR = "0.3"
+LEAF_COLOR = "#e8f0fe"  # a leaf value: an input or a parameter
+OPERATION_COLOR = "#fff3d6"  # the circle of an operation
+GRADIENT_COLOR = "#c0392b"  # a gradient travelling backwards along an edge
+
+# Arrays drawn cell by cell (convolution and padding diagrams).
+INPUT_COLOR = "#dbe9f6"
+PADDING_COLOR = "#eeeeee"
+OUTPUT_COLOR = "#fdf1d6"
+HIGHLIGHT_COLOR = "#f4a259"  # the output cell the drawn window produces
+WEIGHTED_COLOR = "#f4bcb6"  # input cells under a nonzero kernel weight
+# Successive window positions; the first is also the kernel's colour.
+WINDOW_COLORS = ("#d62728", "#1f77b4", "#2ca02c")
+
+# One colour per optimizer, the same in every plot that compares them.
+OPTIMIZER_COLORS = {
+    "SGD": "#7f7f7f", "Momentum": "#1f77b4", "RMSProp": "#2ca02c", "Adam": "#d62728",
+}
+CONTOUR_COLORS = ("#ffffff", "#b4c7dc")  # low to high, for the contours of a loss surface
+
+IMAGE_CMAP = "gray_r"  # an input image (dark ink on white)
+FEATURE_MAP_CMAP = "viridis"  # activations inside a network
+PROBABILITY_CMAP = "Greens"  # a softmax output
 
 # Layout of draw_graph, in data units (one unit is _INCHES_PER_UNIT inches on a figure it creates).
 _COLUMN_PITCH = 2.8  # from one column to the next
@@ -64,7 +131,7 @@ def _mean_input_height(node, centre):
 def _arrow(ax, start, end, bend=0.0):
     ax.add_patch(
         FancyArrowPatch(
-            start, end, arrowstyle="-|>", mutation_scale=10, color="0.3", linewidth=1, zorder=1,
+            start, end, arrowstyle="-|>", mutation_scale=10, color=ARROW_COLOR, linewidth=1, zorder=1,
             connectionstyle=f"arc3,rad={bend}",
         )
     )
@@ -130,7 +197,7 @@ def draw_graph(root, ax=None, show_grad=True):
             FancyBboxPatch(
                 (x - _BOX_WIDTH / 2, y - _BOX_HEIGHT / 2), _BOX_WIDTH, _BOX_HEIGHT,
                 boxstyle="round,pad=0,rounding_size=0.1",
-                facecolor="white" if node._prev else "#e8f0fe", edgecolor="0.2", zorder=2,
+                facecolor=PAPER_COLOR if node._prev else LEAF_COLOR, edgecolor=NODE_EDGE_COLOR, zorder=2,
             )
         )
         ax.text(
@@ -139,7 +206,8 @@ def draw_graph(root, ax=None, show_grad=True):
         if not node._prev:
             continue
         op_x = x - _OP_OFFSET
-        ax.add_patch(Circle((op_x, y), _OP_RADIUS, facecolor="#fff3d6", edgecolor="0.2", zorder=2))
+        ax.add_patch(Circle((op_x, y), _OP_RADIUS, facecolor=OPERATION_COLOR, edgecolor=NODE_EDGE_COLOR,
+                            zorder=2))
         op_fontsize = 7 if len(node._op) > 2 else 9
         ax.text(op_x, y, node._op, ha="center", va="center", fontsize=op_fontsize, zorder=3)
         _arrow(ax, (op_x + _OP_RADIUS, y), (x - _BOX_WIDTH / 2, y))

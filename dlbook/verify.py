@@ -1,152 +1,43 @@
 """The oracle harness: runs any conv2d or pooling implementation against independent oracles.
 
-The oracles do not use dlbook's kernels:
-
-* convolution: :func:`scipy.signal.correlate2d` per (image, filter, input channel) on the padded
-  input with the kernel dilated by inserting zeros, summed over channels and subsampled by the
-  stride; the backward pass uses :func:`scipy.signal.convolve2d` (``dx``, a full convolution of
-  the stride-upsampled ``dy`` with the dilated kernel) and ``correlate2d`` (``dw``, the input
-  correlated with ``dy``);
-* pooling: the max or mean of every window of a ``sliding_window_view`` of the input padded with
-  ``-inf`` (max) or NaN (mean, ignored by ``nanmean``); backward with ``np.add.at``.
-
-:func:`verify_conv2d`, :func:`verify_conv2d_backward`, :func:`verify_pool2d` and
-:func:`verify_pool2d_backward` run a function with the matching signature on a grid of cases and
-return a :class:`Report` naming the first failing case. The tests use them on dlbook's kernels;
-:mod:`dlbook.exercises` uses them on a reader's own.
+The oracles live in :mod:`dlbook.oracles` (``scipy.signal`` for convolution, windowed max and
+mean for pooling) and are importable from here too. :func:`verify_conv2d`,
+:func:`verify_conv2d_backward`, :func:`verify_pool2d` and :func:`verify_pool2d_backward` run a
+function with the matching signature on a grid of cases (:func:`conv2d_cases`,
+:func:`pool2d_cases`) and return a :class:`Report` naming the first failing case. The tests use
+them on dlbook's kernels; :mod:`dlbook.exercises` uses them on a reader's own.
 """
 
 import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
 
-from dlbook.functional.conv import resolve_padding
+from dlbook import oracles
+from dlbook.oracles import (
+    scipy_conv2d,
+    scipy_conv2d_backward,
+    window_avg_pool2d,
+    window_avg_pool2d_backward,
+    window_max_pool2d,
+    window_max_pool2d_backward,
+)
 
-# --------------------------------------------------------------------------------------------
-# Oracles
+__all__ = [
+    "conv2d_cases",
+    "pool2d_cases",
+    "Failure",
+    "Report",
+    "run_cases",
+    "verify_conv2d",
+    "verify_conv2d_backward",
+    "verify_pool2d",
+    "verify_pool2d_backward",
+] + oracles.__all__  # the oracles, importable from here too
 
 
 def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
-def _dilate(kernel, dilation):
-    """Insert ``d - 1`` zeros between the taps of a 2-D kernel."""
-    dh, dw = dilation
-    kh, kw = kernel.shape
-    out = np.zeros(((kh - 1) * dh + 1, (kw - 1) * dw + 1), dtype=kernel.dtype)
-    out[::dh, ::dw] = kernel
-    return out
-
-
-def _pad_hw(image, pads, value=0.0):
-    return np.pad(image, ((0, 0), (0, 0)) + tuple(pads), constant_values=value)
-
-
-def scipy_conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
-    """conv2d computed with :func:`scipy.signal.correlate2d` (the oracle)."""
-    stride, dilation = _pair(stride), _pair(dilation)
-    pads = resolve_padding(padding, x.shape[2:], w.shape[2:], stride, dilation)
-    xp = _pad_hw(np.asarray(x, dtype=np.float64), pads)
-    n_images, filters = x.shape[0], w.shape[0]
-    out = None
-    for n in range(n_images):
-        for o in range(filters):
-            acc = sum(
-                signal.correlate2d(xp[n, c], _dilate(w[o, c], dilation), mode="valid")
-                for c in range(x.shape[1])
-            )
-            acc = acc[:: stride[0], :: stride[1]]
-            if out is None:
-                out = np.zeros((n_images, filters) + acc.shape)
-            out[n, o] = acc + (0.0 if b is None else b[o])
-    return out
-
-
-def scipy_conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
-    """conv2d_backward computed with ``scipy.signal`` (the oracle): returns ``(dx, dw, db)``."""
-    stride, dilation = _pair(stride), _pair(dilation)
-    pads = resolve_padding(padding, x.shape[2:], w.shape[2:], stride, dilation)
-    x = np.asarray(x, dtype=np.float64)
-    xp = _pad_hw(x, pads)
-    n_images, channels, hp, wp = xp.shape
-    filters, _, kh, kw = w.shape
-    oh, ow = dy.shape[2:]
-    # dy upsampled by the stride: zeros between its cells, so stride 1 formulas apply.
-    up = np.zeros((n_images, filters, (oh - 1) * stride[0] + 1, (ow - 1) * stride[1] + 1))
-    up[:, :, :: stride[0], :: stride[1]] = dy
-    dxp = np.zeros_like(xp)
-    dw = np.zeros(w.shape)
-    for n in range(n_images):
-        for c in range(channels):
-            for o in range(filters):
-                kernel = _dilate(np.asarray(w[o, c], dtype=np.float64), dilation)
-                full = signal.convolve2d(up[n, o], kernel, mode="full")
-                dxp[n, c, : full.shape[0], : full.shape[1]] += full[:hp, :wp]
-                corr = signal.correlate2d(xp[n, c], up[n, o], mode="valid")
-                dw[o, c] += corr[:: dilation[0], :: dilation[1]][:kh, :kw]
-    (top, _), (left, _) = pads
-    dx = dxp[:, :, top : top + x.shape[2], left : left + x.shape[3]]
-    return dx, dw, dy.sum(axis=(0, 2, 3))
-
-
-def _pool_windows(x, pool_size, stride, padding, fill):
-    pool = _pair(pool_size)
-    stride = pool if stride is None else _pair(stride)
-    pads = resolve_padding(padding, x.shape[2:], pool, stride)
-    xp = _pad_hw(np.asarray(x, dtype=np.float64), pads, fill)
-    windows = sliding_window_view(xp, pool, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
-    return windows, pool, stride, pads
-
-
-def window_max_pool2d(x, pool_size, stride=None, padding=0):
-    """Max pooling as the max of each window of a sliding-window view (the oracle)."""
-    windows, *_ = _pool_windows(x, pool_size, stride, padding, -np.inf)
-    return windows.max(axis=(4, 5))
-
-
-def window_avg_pool2d(x, pool_size, stride=None, padding=0):
-    """Average pooling as the NaN-ignoring mean of each window (the oracle)."""
-    windows, *_ = _pool_windows(x, pool_size, stride, padding, np.nan)
-    return np.nanmean(windows, axis=(4, 5))
-
-
-def _scatter_windows(dy, x, pool_size, stride, padding, kind):
-    fill = -np.inf if kind == "max" else np.nan
-    windows, (kh, kw), (sh, sw), ((top, _), (left, _)) = _pool_windows(
-        x, pool_size, stride, padding, fill
-    )
-    n_images, channels, oh, ow = windows.shape[:4]
-    n, c, i, j = np.indices((n_images, channels, oh, ow))
-    dx = np.zeros(x.shape)
-    flat = windows.reshape(n_images, channels, oh, ow, kh * kw)
-    if kind == "max":
-        first = flat.argmax(axis=-1)  # argmax returns the first maximal cell, row-major
-        rows = i * sh + first // kw - top
-        cols = j * sw + first % kw - left
-        np.add.at(dx, (n, c, rows, cols), dy)
-        return dx
-    real = ~np.isnan(flat)
-    share = dy / real.sum(axis=-1)
-    for k in range(kh * kw):
-        mask = real[..., k]
-        rows = i * sh + k // kw - top
-        cols = j * sw + k % kw - left
-        np.add.at(dx, (n[mask], c[mask], rows[mask], cols[mask]), share[mask])
-    return dx
-
-
-def window_max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
-    """Max-pool gradient (the oracle): each window's ``dy`` goes to its first maximal cell."""
-    return _scatter_windows(dy, x, pool_size, stride, padding, "max")
-
-
-def window_avg_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
-    """Average-pool gradient (the oracle): each window's ``dy`` is shared by its real cells."""
-    return _scatter_windows(dy, x, pool_size, stride, padding, "avg")
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,6 +192,21 @@ def run_cases(name, cases, make_inputs, call, oracle, output_names, atol):
     return report
 
 
+def _run_kernel(fn, default_name, cases, arrays, oracle, keywords, output_names, atol):
+    """:func:`run_cases` for a kernel called as ``fn(*arrays, **keywords)``: ``arrays(case)``
+    gives the tuple of input arrays of a case and ``keywords(case)`` its keyword arguments
+    (stride, padding, ...); ``fn`` and ``oracle`` receive the same ones."""
+    return run_cases(
+        getattr(fn, "__name__", default_name),
+        cases,
+        lambda case: arrays(case) + (case,),
+        lambda *inputs: fn(*inputs[:-1], **keywords(inputs[-1])),
+        lambda *inputs: oracle(*inputs[:-1], **keywords(inputs[-1])),
+        output_names,
+        atol,
+    )
+
+
 def _conv_inputs(case, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(case["x_shape"])
@@ -336,19 +242,9 @@ def verify_conv2d(fn, cases=None, atol=1e-10, seed=0):
     True
     """
     cases = conv2d_cases() if cases is None else cases
-
-    def make(case):
-        x, w, b = _conv_inputs(case, seed)
-        return x, w, b, case
-
-    return run_cases(
-        getattr(fn, "__name__", "conv2d"),
-        cases,
-        make,
-        lambda x, w, b, case: fn(x, w, b, **_conv_kwargs(case)),
-        lambda x, w, b, case: scipy_conv2d(x, w, b, **_conv_kwargs(case)),
-        ("y",),
-        atol,
+    return _run_kernel(
+        fn, "conv2d", cases, lambda case: _conv_inputs(case, seed), scipy_conv2d, _conv_kwargs,
+        ("y",), atol,
     )
 
 
@@ -357,20 +253,14 @@ def verify_conv2d_backward(fn, cases=None, atol=1e-10, seed=0):
     scipy oracle; see :func:`verify_conv2d`."""
     cases = conv2d_cases() if cases is None else cases
 
-    def make(case):
+    def arrays(case):
         x, w, _ = _conv_inputs(case, seed)
         y_shape = scipy_conv2d(x, w, **_conv_kwargs(case)).shape
-        dy = np.random.default_rng(seed + 1).standard_normal(y_shape)
-        return dy, x, w, case
+        return np.random.default_rng(seed + 1).standard_normal(y_shape), x, w
 
-    return run_cases(
-        getattr(fn, "__name__", "conv2d_backward"),
-        cases,
-        make,
-        lambda dy, x, w, case: fn(dy, x, w, **_conv_kwargs(case)),
-        lambda dy, x, w, case: scipy_conv2d_backward(dy, x, w, **_conv_kwargs(case)),
-        ("dx", "dw", "db"),
-        atol,
+    return _run_kernel(
+        fn, "conv2d_backward", cases, arrays, scipy_conv2d_backward, _conv_kwargs,
+        ("dx", "dw", "db"), atol,
     )
 
 
@@ -408,14 +298,9 @@ def verify_pool2d(fn, kind="max", cases=None, atol=1e-10, seed=0):
     """
     forward, _ = _pool_oracles(kind)
     cases = pool2d_cases() if cases is None else cases
-    return run_cases(
-        getattr(fn, "__name__", f"{kind}_pool2d"),
-        cases,
-        lambda case: (_pool_input(case, seed), case),
-        lambda x, case: fn(x, **_pool_kwargs(case)),
-        lambda x, case: forward(x, **_pool_kwargs(case)),
-        ("y",),
-        atol,
+    return _run_kernel(
+        fn, f"{kind}_pool2d", cases, lambda case: (_pool_input(case, seed),), forward,
+        _pool_kwargs, ("y",), atol,
     )
 
 
@@ -425,19 +310,11 @@ def verify_pool2d_backward(fn, kind="max", cases=None, atol=1e-10, seed=0):
     forward, backward = _pool_oracles(kind)
     cases = pool2d_cases() if cases is None else cases
 
-    def make(case):
+    def arrays(case):
         x = _pool_input(case, seed)
-        dy = np.random.default_rng(seed + 1).standard_normal(
-            forward(x, **_pool_kwargs(case)).shape
-        )
-        return dy, x, case
+        y_shape = forward(x, **_pool_kwargs(case)).shape
+        return np.random.default_rng(seed + 1).standard_normal(y_shape), x
 
-    return run_cases(
-        getattr(fn, "__name__", f"{kind}_pool2d_backward"),
-        cases,
-        make,
-        lambda dy, x, case: fn(dy, x, **_pool_kwargs(case)),
-        lambda dy, x, case: backward(dy, x, **_pool_kwargs(case)),
-        ("dx",),
-        atol,
+    return _run_kernel(
+        fn, f"{kind}_pool2d_backward", cases, arrays, backward, _pool_kwargs, ("dx",), atol,
     )

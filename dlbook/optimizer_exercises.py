@@ -1,0 +1,124 @@
+"""Checks for the optimizer exercises: one step of a reader's SGD, RMSProp or Adam.
+
+The oracle is :mod:`dlbook.optim` itself, whose own tests hold hand-computed steps: each check
+loads the optimizer's state (moments, step count) from the case, takes one step and compares
+the parameter and the new state with what the reader's function returns. The checks are
+importable from :mod:`dlbook.exercises` as well.
+
+>>> from dlbook.optim import adam_step
+>>> check_adam_step(lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(
+...     p, g, m, v, t, learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps))
+Passed: <lambda> agrees with dlbook.optim.adam_step on all 4 cases.
+"""
+
+import numpy as np
+
+from dlbook import verify
+from dlbook._grading import reader_name, verdict
+from dlbook.parameter import Parameter
+
+__all__ = ["check_sgd_momentum_step", "check_rmsprop_step", "check_adam_step"]
+
+
+
+def _optimizer_cases():
+    return [
+        {"shape": shape, "seed": seed, "t": t, "scale": scale}
+        for seed, (shape, t, scale) in enumerate(
+            [((3,), 1, 1.0), ((2, 3), 2, 1e-3), ((4,), 5, 100.0), ((1,), 10, 1.0)]
+        )
+    ]
+
+
+def _optimizer_inputs(case, n_states):
+    rng = np.random.default_rng(case["seed"])
+    p = rng.standard_normal(case["shape"])
+    g = case["scale"] * rng.standard_normal(case["shape"])
+    states = [rng.standard_normal(case["shape"]) * case["scale"] for _ in range(n_states)]
+    if n_states == 2:  # Adam's second moment is a running mean of squares: never negative
+        states[1] = states[1] ** 2
+    return p, g, states
+
+
+def _one_step(optimizer, p, g, state_names, states, steps_taken):
+    """Run ``optimizer`` for one step from the given state; return (p, *states).
+
+    Only for SGD and RMSProp, whose update does not depend on the step count."""
+    param = Parameter(p.copy())
+    param.grad[...] = g
+    state = dict(optimizer.state_dict(), num_params=1, **{"0.step": steps_taken})
+    state.update({f"0.{name}": value.copy() for name, value in zip(state_names, states)})
+    optimizer.load_state_dict(state)
+    optimizer.step([param])
+    after = optimizer.state_dict()
+    return (param.data,) + tuple(after[f"0.{name}"] for name in state_names)
+
+
+def check_sgd_momentum_step(fn, learning_rate=0.1, momentum=0.9):
+    """Check ``fn(p, g, velocity, learning_rate, momentum) -> (p, velocity)``, one step of
+    :math:`v \\leftarrow \\mu v + g,\\ p \\leftarrow p - \\eta v`, against
+    :class:`dlbook.optim.SGD`."""
+    from dlbook.optim import SGD
+
+    def oracle(case):
+        p, g, (velocity,) = _optimizer_inputs(case, 1)
+        return _one_step(SGD(learning_rate, momentum), p, g, ["v"], [velocity], case["t"])
+
+    def call(case):
+        p, g, (velocity,) = _optimizer_inputs(case, 1)
+        return fn(p, g, velocity, learning_rate, momentum)
+
+    report = verify.run_cases(
+        reader_name(fn, "sgd_momentum_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "velocity"), 1e-10,
+    )
+    return verdict(report, "dlbook.optim.SGD")
+
+
+def check_rmsprop_step(fn, learning_rate=0.01, rho=0.9, epsilon=1e-7):
+    """Check ``fn(p, g, s, learning_rate, rho, epsilon) -> (p, s)``, one step of
+    :math:`s \\leftarrow \\rho s + (1-\\rho) g^2,\\ p \\leftarrow p - \\eta g / (\\sqrt{s} + \\epsilon)`,
+    against :class:`dlbook.optim.RMSProp`."""
+    from dlbook.optim import RMSProp
+
+    def inputs(case):
+        p, g, (s,) = _optimizer_inputs(case, 1)
+        return p, g, s**2
+
+    def oracle(case):
+        p, g, s = inputs(case)
+        optimizer = RMSProp(learning_rate, rho, epsilon)
+        return _one_step(optimizer, p, g, ["s"], [s], case["t"])
+
+    def call(case):
+        p, g, s = inputs(case)
+        return fn(p, g, s, learning_rate, rho, epsilon)
+
+    report = verify.run_cases(
+        reader_name(fn, "rmsprop_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "s"), 1e-10,
+    )
+    return verdict(report, "dlbook.optim.RMSProp")
+
+
+def check_adam_step(fn, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """Check ``fn(p, g, m, v, t, learning_rate, beta_1, beta_2, epsilon) -> (p, m, v)``, one step
+    of Algorithm 1 of Kingma & Ba (2015) with bias correction, against
+    :func:`dlbook.optim.adam_step`; ``t`` is the number of this step (1 for the first)."""
+    from dlbook.optim import adam_step
+
+    hyper = {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
+
+    def oracle(case):
+        p, g, (m, v) = _optimizer_inputs(case, 2)
+        return adam_step(p, g, m, v, case["t"], **hyper)
+
+    def call(case):
+        p, g, (m, v) = _optimizer_inputs(case, 2)
+        return fn(p, g, m, v, case["t"], learning_rate, beta_1, beta_2, epsilon)
+
+    report = verify.run_cases(
+        reader_name(fn, "adam_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "m", "v"), 1e-10,
+    )
+    return verdict(report, "dlbook.optim.adam_step")
