@@ -217,7 +217,7 @@ class Sequential:
                 raise TypeError(f"layers: needs a list of layers, got {type(layers).__name__}")
             for layer in layers:
                 self._append(layer)
-        if self.layers and self.layers[0].get_config()["input_shape"] is not None:
+        if self.layers and self.layers[0].input_shape_argument is not None:
             self.build()
 
     # -- structure ---------------------------------------------------------------------------
@@ -230,7 +230,7 @@ class Sequential:
         if any(existing is layer for existing in self.layers):
             raise ValueError(f"layers: {layer.where} is already in the model")
         names = {existing.name for existing in self.layers}
-        if layer._name is None:
+        if layer.has_default_name:
             name, count = layer.default_name, 0
             while name in names:
                 count += 1
@@ -252,7 +252,7 @@ class Sequential:
             except Exception:
                 self.layers.pop()
                 raise
-        elif len(self.layers) == 1 and layer.get_config()["input_shape"] is not None:
+        elif len(self.layers) == 1 and layer.input_shape_argument is not None:
             self.build()
 
     def _build_layer(self, layer, input_shape, rng):
@@ -282,7 +282,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("build: the model has no layers; add some first")
         if input_shape is None:
-            input_shape = self.layers[0].get_config()["input_shape"]
+            input_shape = self.layers[0].input_shape_argument
             if input_shape is None:
                 raise ValueError(
                     "input_shape: the first layer has no input_shape; call "
@@ -304,7 +304,7 @@ class Sequential:
                 shape = layer.output_shape
         except Exception:
             for layer in built_now:
-                layer._reset()
+                layer.reset()
             raise
         self.input_shape = _input_shape_tuple(input_shape)
         self._init_rng = rng
