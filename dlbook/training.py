@@ -14,6 +14,7 @@ backward pass goes through every activation, softmax included.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -32,8 +33,9 @@ __all__ = ["check_verbose", "check_fit_arguments", "check_x", "prepare_data",
 
 
 def check_verbose(value):
-    """``verbose`` of fit / evaluate / predict: 0, 1 or 2 (bools are rejected)."""
-    if value not in (0, 1, 2) or isinstance(value, bool):
+    """``verbose`` of fit / evaluate / predict: the int 0, 1 or 2 (bools and floats are
+    rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value not in (0, 1, 2):
         raise ValueError(f"verbose: needs 0, 1 or 2, got {value!r}")
     return int(value)
 
