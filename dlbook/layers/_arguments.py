@@ -1,4 +1,4 @@
-"""Argument helpers the layers share: per-sample shapes, paddings, and errors that name the layer."""
+"""Argument helpers the layers share: per-sample shapes, paddings, errors that name the layer."""
 
 import numbers
 

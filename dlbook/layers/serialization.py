@@ -1,4 +1,4 @@
-"""(De)serialization of layers: ``{"class_name": ..., "config": ...}``, the JSON a checkpoint keeps."""
+"""(De)serialization of layers as ``{"class_name": ..., "config": ...}``, a checkpoint's JSON."""
 
 from dlbook.layers.base import Layer
 from dlbook.layers.convolutional import Conv2D
