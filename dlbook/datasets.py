@@ -1,11 +1,11 @@
-"""Offline data for the chapters: scikit-learn's bundled digits and sample photograph, never a download.
+"""Offline data for the chapters: scikit-learn's bundled digits and sample photograph, no download.
 
 scikit-learn is imported inside the functions, so ``import dlbook`` stays light.
 """
 
-import numbers
-
 import numpy as np
+
+from dlbook._validation import boolean, fraction, non_negative_int
 
 __all__ = ["load_digits", "sample_image", "stratified_split"]
 
@@ -13,22 +13,6 @@ SAMPLE_IMAGE_NAMES = ("china.jpg", "flower.jpg")
 
 # ITU-R BT.601 luma weights for R, G, B.
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
-
-
-def _check_fraction(test_fraction):
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
-        raise TypeError(f"test_fraction: needs a number in (0, 1), got {test_fraction!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction: needs a number in (0, 1), got {test_fraction!r}")
-    return float(test_fraction)
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: needs a non-negative int, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed: needs a non-negative int, got {seed!r}")
-    return int(seed)
 
 
 def stratified_split(labels, test_fraction=0.2, seed=0):
@@ -60,10 +44,11 @@ def stratified_split(labels, test_fraction=0.2, seed=0):
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(
-            f"labels: needs a 1-D array of int class ids, got shape {labels.shape} dtype {labels.dtype}"
+            f"labels: needs a 1-D array of int class ids, got shape {labels.shape} "
+            f"dtype {labels.dtype}"
         )
-    test_fraction = _check_fraction(test_fraction)
-    seed = _check_seed(seed)
+    test_fraction = fraction(test_fraction, "test_fraction", low_open=True)
+    seed = non_negative_int(seed, "seed")
     rng = np.random.default_rng(seed)
     test_parts = []
     for label in np.unique(labels):
@@ -105,8 +90,8 @@ def load_digits(test_fraction=0.2, seed=0):
     >>> x_train.shape, x_test.shape
     ((1438, 1, 8, 8), (359, 1, 8, 8))
     """
-    test_fraction = _check_fraction(test_fraction)
-    seed = _check_seed(seed)
+    test_fraction = fraction(test_fraction, "test_fraction", low_open=True)
+    seed = non_negative_int(seed, "seed")
     from sklearn.datasets import load_digits as sklearn_load_digits
 
     digits = sklearn_load_digits()
@@ -140,8 +125,7 @@ def sample_image(name="china.jpg", gray=True):
     """
     if name not in SAMPLE_IMAGE_NAMES:
         raise ValueError(f"name: needs one of {SAMPLE_IMAGE_NAMES}, got {name!r}")
-    if not isinstance(gray, bool):
-        raise TypeError(f"gray: needs True or False, got {gray!r}")
+    gray = boolean(gray, "gray")
     from sklearn.datasets import load_sample_image
 
     rgb = np.asarray(load_sample_image(name), dtype=np.float64) / 255.0

@@ -172,3 +172,24 @@ def test_importing_datasets_does_not_import_sklearn():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: load_digits(test_fraction=1.0), ValueError,
+         "test_fraction: needs a number in (0, 1), got 1.0"),
+        (lambda: load_digits(test_fraction="0.2"), TypeError,
+         "test_fraction: needs a real number in (0, 1), got '0.2'"),
+        (lambda: stratified_split(np.array([0, 1]), test_fraction=0.0), ValueError,
+         "test_fraction: needs a number in (0, 1), got 0.0"),
+        (lambda: load_digits(seed=-1), ValueError, "seed: needs a non-negative integer, got -1"),
+        (lambda: stratified_split(np.array([0, 1]), seed=True), TypeError,
+         "seed: needs a non-negative integer, got True"),
+        (lambda: sample_image(gray="yes"), TypeError, "gray: needs True or False, got 'yes'"),
+    ],
+)
+def test_argument_errors_share_the_library_message_style(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message

@@ -318,3 +318,82 @@ def test_deserialize_rejects_unknown_classes():
         deserialize({"class_name": "LSTM", "config": {}})
     with pytest.raises(TypeError):
         serialize(Layer())
+
+
+# ---------------------------------------------------------------------------------------------
+# The public methods a model uses: reset, name, has_default_name, input_shape_argument
+
+
+def test_reset_forgets_weights_and_caches_but_keeps_the_input_shape_argument():
+    layer = Conv2D(2, 3, input_shape=(1, 5, 5))
+    layer.forward(np.ones((1, 1, 5, 5), dtype=np.float32))
+    assert layer.built and layer.inputs is not None and len(layer.params) == 2
+    layer.reset()
+    assert not layer.built and layer.params == [] and layer.kernel is None
+    assert layer.inputs is None and layer.pre_activation is None
+    assert layer.input_shape == (1, 5, 5) and layer.output_shape is None and layer.dtype is None
+    with pytest.raises(RuntimeError, match="forward"):
+        layer.backward(np.zeros((1, 2, 3, 3)))
+    layer.build((1, 5, 5), rng=0)
+    fresh = Conv2D(2, 3)
+    fresh.build((1, 5, 5), rng=0)
+    np.testing.assert_array_equal(layer.kernel.data, fresh.kernel.data)
+    dropout = Dropout(0.5, seed=1)
+    dropout.forward(np.ones((2, 3)), training=True)
+    dropout.reset()
+    assert dropout.mask is None and dropout.batch_input_shape is None
+
+
+def test_name_can_be_set_and_returned_to_the_default():
+    layer = Dense(2)
+    assert layer.name == "dense" and layer.has_default_name
+    layer.name = "logits"
+    assert layer.name == "logits" and not layer.has_default_name
+    assert layer.get_config()["name"] == "logits" and "'logits'" in layer.where
+    layer.name = None
+    assert layer.name == "dense" and layer.has_default_name
+    assert not Dense(2, name="dense").has_default_name  # given, even if equal to the default
+    for bad in ("", 3):
+        with pytest.raises(TypeError, match="name: needs a non-empty string"):
+            layer.name = bad
+
+
+def test_input_shape_argument_is_what_the_constructor_got_and_survives_building():
+    layer = Dense(3, input_shape=[4])
+    assert layer.input_shape_argument == (4,)
+    unshaped = Dense(3)
+    unshaped.build((6,), rng=0)
+    assert unshaped.input_shape == (6,) and unshaped.input_shape_argument is None
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: Conv2D(8, 3, use_bias="yes"), TypeError,
+         "Conv2D layer 'conv2d': use_bias: needs True or False, got 'yes'"),
+        (lambda: Dropout("0.5"), TypeError,
+         "Dropout layer 'dropout': rate: needs a real number in [0, 1), got '0.5'"),
+        (lambda: Dropout(-0.1), ValueError,
+         "Dropout layer 'dropout': rate: needs a number in [0, 1), got -0.1"),
+        (lambda: Dropout(0.5, seed=-1), ValueError,
+         "Dropout layer 'dropout': seed: needs a non-negative integer, got -1"),
+        (lambda: Dropout(0.5, seed=1.5), TypeError,
+         "Dropout layer 'dropout': seed: needs a non-negative integer, got 1.5"),
+        (lambda: Dense(0), ValueError, "Dense layer 'dense': units: needs a positive integer, got 0"),
+    ],
+)
+def test_shared_checks_give_one_message_style(make, error, message):
+    with pytest.raises(error) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_a_kernel_larger_than_the_padded_input_names_the_dilation_and_the_shapes():
+    layer = Conv2D(2, 3, dilation_rate=(1, 3), padding=1)
+    with pytest.raises(ValueError) as info:
+        layer.forward(np.zeros((1, 1, 5, 4)))
+    assert str(info.value) == (
+        "Conv2D layer 'conv2d': kernel width 3 (dilated to 7) is larger than the padded input "
+        "width 6 (input shape (None, 1, 5, 4), padding 1)"
+    )
+    assert not layer.built

@@ -491,3 +491,113 @@ def test_names_and_types_are_checked_at_construction():
     with pytest.raises(ValueError, match="seed"):
         Sequential([Dense(2)], seed=-1)
     assert isinstance(Adam(), Optimizer)
+
+
+# ---------------------------------------------------------------------------------------------
+# One prelude for (x, y), one verbose check, layers reached through their public methods
+
+PRELUDE_CALLS = {
+    "fit": lambda m, x, y: m.fit(x, y, verbose=0),
+    "evaluate": lambda m, x, y: m.evaluate(x, y),
+    "train_on_batch": lambda m, x, y: m.train_on_batch(x, y),
+    "compute_gradients": lambda m, x, y: m.compute_gradients(x, y),
+}
+
+
+@pytest.mark.parametrize(
+    "x, y, error, words",
+    [
+        (X, Y[:5], ValueError, ["x, y: x has 6 samples but y has 5"]),
+        (X, np.arange(6), ValueError, ["one-hot", "np.eye(10)[y]"]),
+        (X, Y * 2, ValueError, ["summing to 1"]),
+        (X, Y.astype(complex), TypeError, ["y: complex targets"]),
+        (X, np.array(["a"] * 6), TypeError, ["y: needs a numeric array"]),
+        (X.astype(complex), Y, TypeError, ["x: complex input"]),
+        (np.zeros((0, 1, 8, 8)), Y[:0], ValueError, ["x: needs a batch", "N >= 1"]),
+        (np.zeros((6, 1, 7, 8)), Y, ValueError,
+         ["x: the first layer, Conv2D layer 'conv2d'", "(None, 1, 8, 8)", "(6, 1, 7, 8)"]),
+    ],
+)
+def test_the_same_bad_x_y_gets_the_same_error_from_every_method(compiled, x, y, error, words):
+    weights = compiled.get_weights()
+    messages = {}
+    for method, call in PRELUDE_CALLS.items():
+        with pytest.raises(error) as info:
+            call(compiled, x, y)
+        messages[method] = str(info.value)
+    assert len(set(messages.values())) == 1, messages
+    for word in words:
+        assert word in messages["fit"]
+    for a, b in zip(weights, compiled.get_weights()):  # nothing trained
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_method_that_takes_x_y_needs_a_compiled_model_and_names_itself():
+    for method, call in PRELUDE_CALLS.items():
+        with pytest.raises(RuntimeError) as info:
+            call(small_cnn(), X, Y)
+        assert str(info.value).startswith(f"{method}: the model is not compiled")
+
+
+@pytest.mark.parametrize("verbose", [3, -1, True, 1.0, "1"])
+def test_verbose_is_checked_the_same_way_by_fit_evaluate_and_predict(compiled, verbose):
+    calls = [lambda: compiled.fit(X, Y, verbose=verbose),
+             lambda: compiled.evaluate(X, Y, verbose=verbose),
+             lambda: compiled.predict(X, verbose=verbose)]
+    for call in calls:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == f"verbose: needs 0, 1 or 2, got {verbose!r}"
+
+
+def test_validation_data_goes_through_the_same_prelude(compiled):
+    with pytest.raises(ValueError) as info:
+        compiled.fit(X, Y, validation_data=(X, np.arange(6)), verbose=0)
+    assert "validation_data[1]: loss 'categorical_crossentropy' needs one-hot" in str(info.value)
+    assert "np.eye(10)[validation_data[1]]" in str(info.value)
+    with pytest.raises(TypeError, match=r"validation_data\[0\]: complex input"):
+        compiled.fit(X, Y, validation_data=(X.astype(complex), Y), verbose=0)
+
+
+def test_train_on_batch_returns_the_loss_and_the_batch_accuracy():
+    model = small_cnn(seed=4)
+    model.compile(optimizer=SGD(learning_rate=1e-30), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    x = np.random.default_rng(3).random((6, 1, 8, 8), dtype=np.float32)
+    probabilities = model.predict(x)
+    loss, accuracy = model.train_on_batch(x, Y)
+    assert accuracy == np.mean(probabilities.argmax(axis=1) == np.arange(6))
+    np.testing.assert_allclose(loss, -np.mean(np.log(probabilities[np.arange(6), np.arange(6)])),
+                               rtol=1e-5)
+    plain = small_cnn(seed=4)
+    plain.compile(optimizer=SGD(learning_rate=1e-30), loss="categorical_crossentropy")
+    assert plain.train_on_batch(x, Y) == pytest.approx(loss, rel=1e-6)
+
+
+class _CountingDense(Dense):
+    """A Dense layer that counts the public calls a model makes on it."""
+
+    resets = 0
+
+    def reset(self):
+        type(self).resets += 1
+        super().reset()
+
+
+def test_a_failed_build_resets_the_built_layers_through_their_public_reset():
+    _CountingDense.resets = 0
+    model = Sequential([_CountingDense(3), Conv2D(2, 3)], seed=0)
+    after_construction = _CountingDense.resets
+    with pytest.raises(ValueError, match="Conv2D layer 'conv2d'"):
+        model.build((4,))  # Dense builds, the Conv2D cannot take its (3,) output
+    assert _CountingDense.resets == after_construction + 1
+    assert not model.layers[0].built and model.layers[0].params == []
+
+
+def test_layers_are_named_through_the_public_name_setter():
+    first, second = Dense(2, input_shape=(3,)), Dense(2)
+    model = Sequential([first, second])
+    assert (first.name, second.name) == ("dense", "dense_1")
+    assert not first.has_default_name and not second.has_default_name
+    with pytest.raises(ValueError, match="already in the model"):
+        model.add(second)
