@@ -4,7 +4,10 @@ naive loops of ``dlbook.functional.reference``.
 For float32 and float64 and each of six shapes (a LeNet on MNIST, the digits CNN, a CIFAR-size
 layer with stride 1 and 2), it prints the median time of ``conv2d`` (forward) and of
 ``conv2d`` + ``conv2d_backward`` (forward+backward: y, dx, dw, and db), the strategy
-:func:`dlbook.functional.conv.choose_strategy` picked, and the ratios measured in the same run:
+:func:`dlbook.functional.conv.choose_strategy` picked, and the ratios measured in the same run.
+With ``--strategy NAME`` it times that entry of the table
+:data:`dlbook.functional.conv.STRATEGIES` instead (``im2col``, the readable path, or a tuned
+one), on every shape:
 
 - ``/torch``: dlbook's time over ``torch.nn.functional.conv2d`` (forward+backward through
   ``torch.autograd.grad`` for dx and dw), 2 threads, on the same data (when torch is installed);
@@ -21,6 +24,7 @@ Usage::
 
     python -m benchmarks.bench_conv            # the six shapes, float32 and float64
     python -m benchmarks.bench_conv --quick    # small shapes, one dtype, a few seconds
+    python -m benchmarks.bench_conv --strategy im2col   # the readable path on the six shapes
 """
 
 import time
@@ -38,7 +42,7 @@ from benchmarks import (
 )
 from dlbook import verify
 from dlbook.functional import conv2d, conv2d_backward
-from dlbook.functional.conv import choose_strategy
+from dlbook.functional.conv import STRATEGIES, choose_strategy
 from dlbook.functional.reference import conv2d_backward_naive, conv2d_naive
 
 # (x shape, w shape, padding, stride): the shapes of the performance issue.
@@ -114,18 +118,22 @@ def torch_calls(torch, x, w, dy, padding, stride):
     return forward, forward_backward
 
 
-def bench_shape(x_shape, w_shape, padding, stride, dtype, torch, rounds, loops=True):
+def bench_shape(x_shape, w_shape, padding, stride, dtype, torch, rounds, loops=True,
+                strategy=None):
+    """Times of one shape; ``strategy`` names an entry of ``STRATEGIES`` to time instead of
+    ``conv2d`` / ``conv2d_backward`` (None: the library's own choice)."""
     x, w, dy = _inputs(x_shape, w_shape, padding, stride, dtype)
     kwargs = {"stride": stride, "padding": padding}
+    conv, conv_backward = (conv2d, conv2d_backward) if strategy is None else STRATEGIES[strategy]
 
     def forward():
-        return conv2d(x, w, **kwargs)
+        return conv(x, w, **kwargs)
 
     def forward_backward():
-        return (conv2d(x, w, **kwargs),) + conv2d_backward(dy, x, w, **kwargs)
+        return (conv(x, w, **kwargs),) + conv_backward(dy, x, w, **kwargs)
 
     contenders = {"fwd": forward, "fb": forward_backward}
-    result = {"strategy": choose_strategy(x_shape, w_shape, stride, padding)}
+    result = {"strategy": strategy or choose_strategy(x_shape, w_shape, stride, padding)}
     if torch is not None:
         contenders["torch fwd"], contenders["torch fb"] = torch_calls(
             torch, x, w, dy, padding, stride)
@@ -175,12 +183,16 @@ def main(argv=None):
     parser = kernel_arguments(__doc__.splitlines()[0], "three small shapes, float32 only, two rounds")
     parser.add_argument("--no-loops", action="store_true",
                         help="skip the (slow) scipy and naive loop baselines")
+    parser.add_argument("--strategy", choices=list(STRATEGIES), default=None,
+                        help="time this entry of dlbook.functional.conv.STRATEGIES on every "
+                             "shape (default: conv2d, which picks by choose_strategy)")
     args = parser.parse_args(argv)
     torch, dtypes, rounds = kernel_setup(args)
     shapes = QUICK_SHAPES if args.quick else SHAPES
     for dtype in dtypes:
         with OtherLoad() as load:
-            results = [bench_shape(*shape, dtype, torch, rounds, loops=not args.no_loops)
+            results = [bench_shape(*shape, dtype, torch, rounds, loops=not args.no_loops,
+                                   strategy=args.strategy)
                        for shape in shapes]
         print_table(dtype, shapes, results, torch, targets=not args.quick)
         print_flush(describe_load(load))

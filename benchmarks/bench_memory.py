@@ -3,7 +3,9 @@
 The layer is x (256, 64, 56, 56), w (64, 64, 3, 3), padding 1, stride 1, float32 (a ResNet
 stage on ImageNet-size feature maps). A column matrix for the whole batch would need 1.85 GB;
 dlbook processes the batch in chunks whose column matrix fits in
-``dlbook.functional.conv.COLUMN_BUDGET_BYTES``.
+``dlbook.functional.conv.TUNING.column_budget_bytes``. ``--strategy NAME`` measures that entry
+of :data:`dlbook.functional.conv.STRATEGIES` instead of ``conv2d``'s own choice (``im2col``, the
+readable path, builds the whole column matrix at once).
 
 The measurement runs in a fresh Python process (so nothing else is in memory) and reports:
 
@@ -19,6 +21,7 @@ Usage::
 
     python -m benchmarks.bench_memory            # the large layer
     python -m benchmarks.bench_memory --quick    # a batch of 16 instead of 256
+    python -m benchmarks.bench_memory --quick --strategy im2col-images-inner
 """
 
 import argparse
@@ -47,14 +50,17 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def child(x_shape):
-    """The measurement itself; prints one JSON line."""
+def child(x_shape, strategy=None):
+    """The measurement itself; prints one JSON line. ``strategy`` names an entry of
+    ``STRATEGIES`` (None: ``conv2d`` and ``conv2d_backward``, which choose their own)."""
     import tracemalloc
 
     import numpy as np
 
     from dlbook.functional import conv2d, conv2d_backward
-    from dlbook.functional.conv import COLUMN_BUDGET_BYTES, choose_strategy
+    from dlbook.functional.conv import STRATEGIES, TUNING, choose_strategy
+
+    conv, conv_backward = (conv2d, conv2d_backward) if strategy is None else STRATEGIES[strategy]
 
     rss_before = peak_rss_bytes()
     tracemalloc.start()
@@ -63,15 +69,15 @@ def child(x_shape):
     w = rng.standard_normal(W_SHAPE, dtype=np.float32)
     dy = rng.standard_normal((x_shape[0], W_SHAPE[0]) + x_shape[2:], dtype=np.float32)
     inputs = x.nbytes + w.nbytes + dy.nbytes
-    y = conv2d(x, w, padding=1)
-    dx, dw, db = conv2d_backward(dy, x, w, padding=1)
+    y = conv(x, w, padding=1)
+    dx, dw, db = conv_backward(dy, x, w, padding=1)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     columns = W_SHAPE[1] * W_SHAPE[2] * W_SHAPE[3] * x_shape[0] * x_shape[2] * x_shape[3] * 4
     print(json.dumps({
         "x_shape": x_shape,
-        "strategy": choose_strategy(x_shape, W_SHAPE, 1, 1),
-        "budget": COLUMN_BUDGET_BYTES,
+        "strategy": strategy or choose_strategy(x_shape, W_SHAPE, 1, 1),
+        "budget": TUNING.column_budget_bytes,
         "inputs": inputs,
         "outputs": y.nbytes + dx.nbytes + dw.nbytes + db.nbytes,
         "peak": peak,
@@ -84,14 +90,18 @@ def child(x_shape):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a batch of 16 instead of 256")
+    parser.add_argument("--strategy", default=None,
+                        help="an entry of dlbook.functional.conv.STRATEGIES to measure "
+                             "(default: conv2d's own choice)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     x_shape = QUICK_X_SHAPE if args.quick else X_SHAPE
     if args.child:
-        child(x_shape)
+        child(x_shape, args.strategy)
         return 0
     command = [sys.executable, "-m", "benchmarks.bench_memory", "--child"]
     command += ["--quick"] if args.quick else []
+    command += ["--strategy", args.strategy] if args.strategy else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(done.stdout + done.stderr)

@@ -1,4 +1,9 @@
-"""conv2d and conv2d_backward against scipy.signal, the naive loops and central differences."""
+"""conv2d and conv2d_backward against scipy.signal, the naive loops and central differences.
+
+The gradient checks run conv2d's default path and every strategy of the table
+``dlbook.functional.conv.STRATEGIES``, each selected explicitly; the oracle grid runs every
+strategy in tests/test_fast_paths.py.
+"""
 
 import numpy as np
 import pytest
@@ -6,6 +11,7 @@ from scipy import signal
 
 from dlbook import verify
 from dlbook.functional import conv2d, conv2d_backward, conv_output_size, resolve_padding, same_padding
+from dlbook.functional.conv import STRATEGIES
 from dlbook.functional.reference import conv2d_backward_naive, conv2d_naive
 from dlbook.gradcheck import numerical_vjp, rel_error
 
@@ -121,6 +127,7 @@ def test_output_size_formula_on_many_shapes():
         assert y.shape[2] == conv_output_size(size, kernel, stride, 2 * pad) == (size + 2 * pad - kernel) // stride + 1
 
 
+@pytest.mark.parametrize("strategy", ["default"] + list(STRATEGIES))
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -131,17 +138,21 @@ def test_output_size_formula_on_many_shapes():
         {"stride": 3, "dilation": (1, 2), "padding": "same"},
     ],
 )
-def test_conv2d_backward_passes_central_difference_check(kwargs):
+def test_conv2d_backward_passes_central_difference_check(kwargs, strategy):
+    """The analytic gradients of each strategy against central differences of ITS OWN forward
+    pass (``'default'`` is conv2d / conv2d_backward as the library calls them)."""
+    conv, conv_backward = (conv2d, conv2d_backward) if strategy == "default" else STRATEGIES[strategy]
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 2, 7, 6))
     w = rng.standard_normal((3, 2, 3, 2))
     b = rng.standard_normal(3)
-    y = conv2d(x, w, b, **kwargs)
+    y = conv(x, w, b, **kwargs)
     dy = rng.standard_normal(y.shape)
-    dx, dw, db = conv2d_backward(dy, x, w, **kwargs)
+    dx, dw, db = conv_backward(dy, x, w, **kwargs)
+    assert (dx.shape, dw.shape, db.shape) == (x.shape, w.shape, b.shape)
 
     def forward(x_, w_, b_):
-        return conv2d(x_, w_, b_, **kwargs)
+        return conv(x_, w_, b_, **kwargs)
 
     assert rel_error(dx, numerical_vjp(forward, [x, w, b], dy, 0)) < 1e-7
     assert rel_error(dw, numerical_vjp(forward, [x, w, b], dy, 1)) < 1e-7

@@ -1,20 +1,23 @@
-"""Every fast path of conv2d and pooling against the oracles, and the dispatcher's choices.
+"""Every way of computing conv2d and every fast path of pooling against the oracles, and the
+dispatcher's choices.
 
-conv2d has three strategies (``dlbook.functional.conv.STRATEGIES``), two ways of gathering the
-column matrix (shifted slices of stride phases, strided slices) and a chunked path for batches
-whose column matrix exceeds ``COLUMN_BUDGET_BYTES``. Each test forces one of them with the
-module's documented hooks (``_STRATEGY_OVERRIDE``, ``COLUMN_BUDGET_BYTES``) and runs the oracle
-grid of ``dlbook.verify`` through it: float64 to 1e-10, float32 to float32 accuracy (and float32
-must stay float32).
+conv2d has four strategies in the table ``dlbook.functional.conv.STRATEGIES``: the readable
+``'im2col'`` path and three tuned ones, with two ways of gathering the column matrix (shifted
+slices of stride phases, strided slices) and a chunked path for batches whose column matrix
+exceeds ``Tuning.column_budget_bytes``. Each test selects a strategy through the table (and a
+budget through the ``tuning=`` argument of the tuned ones) and runs the oracle grid of
+``dlbook.verify`` through it: float64 to 1e-10, float32 to float32 accuracy (and float32 must
+stay float32).
 """
 
-import math
+import functools
 
 import numpy as np
 import pytest
 
 from dlbook import verify
 from dlbook.functional import (
+    _conv_fast,
     avg_pool2d,
     avg_pool2d_backward,
     conv,
@@ -23,10 +26,13 @@ from dlbook.functional import (
     max_pool2d,
     max_pool2d_backward,
 )
+from dlbook.functional.conv import STRATEGIES, TUNING
 from dlbook.functional.reference import max_pool2d_backward_naive
 
 GRID = verify.conv2d_cases()
 FLOAT32_ATOL = 1e-4
+TUNED = ["unrolled", "im2col-images-outer", "im2col-images-inner"]
+CHUNKED = ["im2col-images-outer", "im2col-images-inner"]
 
 # The shapes of the benchmark (benchmarks/bench_conv.py) with a batch of 2: realistic channel
 # counts, 5x5 kernels with and without padding, stride 2, so every strategy meets them too.
@@ -51,77 +57,113 @@ def _as_float32(function):
         arrays = [None if a is None else np.asarray(a, dtype=np.float32) for a in arrays]
         result = function(*arrays, **kwargs)
         for out in result if isinstance(result, tuple) else (result,):
-            assert out.dtype == np.float32, f"{function.__name__} returned {out.dtype}"
+            assert out.dtype == np.float32, f"{wrapped.__name__} returned {out.dtype}"
         return result
 
-    wrapped.__name__ = f"{function.__name__}[float32]"
+    wrapped.__name__ = f"{getattr(function, '__name__', 'conv2d')}[float32]"
     return wrapped
 
 
-@pytest.fixture(params=conv.STRATEGIES)
-def strategy(request, monkeypatch):
-    monkeypatch.setattr(conv, "_STRATEGY_OVERRIDE", request.param)
+def _with_budget(name, budget_bytes):
+    """The forward and backward of tuned strategy ``name`` with a column budget of
+    ``budget_bytes``, chosen through the ``tuning=`` argument of the table's entries."""
+    tuning = TUNING._replace(column_budget_bytes=budget_bytes)
+    strategy = STRATEGIES[name]
+    return (functools.partial(strategy.forward, tuning=tuning),
+            functools.partial(strategy.backward, tuning=tuning))
+
+
+@pytest.fixture(params=list(STRATEGIES))
+def strategy(request):
     return request.param
 
 
+def test_the_table_holds_the_readable_path_and_the_tuned_strategies():
+    assert list(STRATEGIES) == ["im2col"] + TUNED
+    assert list(_conv_fast.KERNELS) == TUNED
+    assert STRATEGIES["im2col"] == (conv.conv2d_im2col, conv.conv2d_backward_im2col)
+    with pytest.raises(KeyError):
+        STRATEGIES["fft"]
+
+
 def test_each_strategy_matches_the_oracle_in_float64(strategy):
-    for report in (verify.verify_conv2d(conv2d, GRID + BENCHMARK_CASES),
-                   verify.verify_conv2d_backward(conv2d_backward, GRID + BENCHMARK_CASES)):
+    forward, backward = STRATEGIES[strategy]
+    for report in (verify.verify_conv2d(forward, GRID + BENCHMARK_CASES),
+                   verify.verify_conv2d_backward(backward, GRID + BENCHMARK_CASES)):
         assert report.passed, f"{strategy}: {report}"
 
 
 def test_each_strategy_matches_the_oracle_in_float32(strategy):
+    forward, backward = STRATEGIES[strategy]
     cases = GRID[::3] + BENCHMARK_CASES
     for report in (
-        verify.verify_conv2d(_as_float32(conv2d), cases, atol=FLOAT32_ATOL),
-        verify.verify_conv2d_backward(_as_float32(conv2d_backward), cases, atol=FLOAT32_ATOL),
+        verify.verify_conv2d(_as_float32(forward), cases, atol=FLOAT32_ATOL),
+        verify.verify_conv2d_backward(_as_float32(backward), cases, atol=FLOAT32_ATOL),
     ):
         assert report.passed, f"{strategy}: {report}"
 
 
-@pytest.mark.parametrize("strategy_name", ["im2col-images-outer", "im2col-images-inner"])
-def test_chunked_path_matches_the_oracle(strategy_name, monkeypatch):
+def test_each_strategy_agrees_with_conv2d_to_1e_12(strategy):
+    """The same numbers as the default path, bias and integer input included."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(-3, 4, size=(3, 2, 9, 7))
+    w, b = rng.standard_normal((4, 2, 3, 2)), rng.standard_normal(4)
+    forward, backward = STRATEGIES[strategy]
+    for kwargs in [{}, {"stride": (2, 1), "padding": "same"}, {"dilation": 2, "padding": (1, 2)}]:
+        y = conv2d(x, w, b, **kwargs)
+        ours = forward(x, w, b, **kwargs)
+        assert ours.dtype == np.float64 and ours.shape == y.shape
+        np.testing.assert_allclose(ours, y, rtol=0, atol=1e-12)
+        dy = rng.standard_normal(y.shape)
+        for mine, default in zip(backward(dy, x, w, **kwargs), conv2d_backward(dy, x, w, **kwargs)):
+            assert mine.shape == default.shape
+            np.testing.assert_allclose(mine, default, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy_name", CHUNKED)
+def test_chunked_path_matches_the_oracle(strategy_name):
     """A budget of one byte: every image is its own chunk."""
-    monkeypatch.setattr(conv, "_STRATEGY_OVERRIDE", strategy_name)
-    monkeypatch.setattr(conv, "COLUMN_BUDGET_BYTES", 1)
+    forward, backward = _with_budget(strategy_name, 1)
     cases = GRID[::2] + BENCHMARK_CASES
-    for report in (verify.verify_conv2d(conv2d, cases),
-                   verify.verify_conv2d_backward(conv2d_backward, cases)):
+    for report in (verify.verify_conv2d(forward, cases),
+                   verify.verify_conv2d_backward(backward, cases)):
         assert report.passed, f"{strategy_name}, one image per chunk: {report}"
 
 
-@pytest.mark.parametrize("strategy_name", ["im2col-images-outer", "im2col-images-inner"])
-def test_chunks_of_two_with_a_shorter_last_chunk(strategy_name, monkeypatch):
-    monkeypatch.setattr(conv, "_STRATEGY_OVERRIDE", strategy_name)
+@pytest.mark.parametrize("strategy_name", CHUNKED)
+def test_chunks_of_two_with_a_shorter_last_chunk(strategy_name):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 3, 9, 8))
     w = rng.standard_normal((4, 3, 3, 2))
     b = rng.standard_normal(4)
     kwargs = {"stride": (2, 1), "padding": "same", "dilation": (1, 2)}
-    whole = conv2d(x, w, b, **kwargs)
+    whole_forward, whole_backward = STRATEGIES[strategy_name]
+    whole = whole_forward(x, w, b, **kwargs)
     dy = rng.standard_normal(whole.shape)
-    whole_grads = conv2d_backward(dy, x, w, **kwargs)
-    g = conv._geometry(x.shape, w.shape, (2, 1), conv.resolve_padding(
+    whole_grads = whole_backward(dy, x, w, **kwargs)
+    g = _conv_fast.geometry(x.shape, w.shape, (2, 1), conv.resolve_padding(
         "same", (9, 8), (3, 2), (2, 1), (1, 2)), (1, 2))
-    per_image = g.taps * math.prod(conv._layout(g, strategy_name, 1).grid) * x.itemsize
-    monkeypatch.setattr(conv, "COLUMN_BUDGET_BYTES", 2 * per_image)
-    assert [c.stop - c.start for c in conv._chunks(g, strategy_name, x.dtype)[0]] == [2, 2, 1]
-    np.testing.assert_allclose(conv2d(x, w, b, **kwargs), whole, rtol=0, atol=1e-12)
-    for chunked, direct in zip(conv2d_backward(dy, x, w, **kwargs), whole_grads):
+    per_image = _conv_fast.column_entries_per_image(g, strategy_name) * x.itemsize
+    tuning = TUNING._replace(column_budget_bytes=2 * per_image)
+    assert [c.stop - c.start for c in _conv_fast.chunks(g, strategy_name, x.dtype, tuning)[0]] \
+        == [2, 2, 1]
+    forward, backward = _with_budget(strategy_name, 2 * per_image)
+    np.testing.assert_allclose(forward(x, w, b, **kwargs), whole, rtol=0, atol=1e-12)
+    for chunked, direct in zip(backward(dy, x, w, **kwargs), whole_grads):
         np.testing.assert_allclose(chunked, direct, rtol=0, atol=1e-12)
 
 
-def test_results_are_fresh_arrays_that_later_calls_leave_alone(strategy, monkeypatch):
-    """The column buffer is reused from chunk to chunk (one image per chunk here): no result
-    may be a view of it, of another result or of an input."""
-    monkeypatch.setattr(conv, "COLUMN_BUDGET_BYTES", 1)
+def test_results_are_fresh_arrays_that_later_calls_leave_alone(strategy):
+    """The column buffer is reused from chunk to chunk (one image per chunk here for the tuned
+    strategies): no result may be a view of it, of another result or of an input."""
+    forward, backward = STRATEGIES[strategy] if strategy == "im2col" else _with_budget(strategy, 1)
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((5, 3, 6, 6)), rng.standard_normal((2, 3, 3, 3))
-    y = conv2d(x, w, padding=1)
-    results = (y,) + conv2d_backward(np.ones_like(y), x, w, padding=1)
+    y = forward(x, w, padding=1)
+    results = (y,) + backward(np.ones_like(y), x, w, padding=1)
     kept = [a.copy() for a in results]
     other = rng.standard_normal(x.shape)
-    conv2d_backward(conv2d(other, w, padding=1), other, w, padding=1)
+    backward(forward(other, w, padding=1), other, w, padding=1)
     for result, copy in zip(results, kept):
         np.testing.assert_array_equal(result, copy)
         assert not np.shares_memory(result, x) and not np.shares_memory(result, w)
@@ -154,6 +196,15 @@ def test_dispatcher_picks_the_strategy_claimed(x_shape, w_shape, stride, padding
     assert conv.choose_strategy(x_shape, w_shape, stride, padding) == expected
 
 
+def test_the_tuning_given_changes_the_choice():
+    """The thresholds are read from the ``tuning`` passed, not from module state."""
+    shape = ((128, 16, 4, 4), (32, 16, 3, 3))
+    assert conv.choose_strategy(*shape, padding=1) == "unrolled"
+    no_unrolling = TUNING._replace(unrolled_max_entries=0)
+    assert conv.choose_strategy(*shape, padding=1, tuning=no_unrolling) != "unrolled"
+    assert conv.choose_strategy(*shape, padding=1) == "unrolled"
+
+
 @pytest.mark.parametrize(
     ("x_shape", "w_shape", "padding", "expected"),
     [
@@ -164,26 +215,18 @@ def test_dispatcher_picks_the_strategy_claimed(x_shape, w_shape, stride, padding
 )
 def test_conv2d_and_its_backward_run_the_chosen_strategy(x_shape, w_shape, padding, expected,
                                                          monkeypatch):
+    """Every tuned entry of the table is replaced by a recording twin (the table is public);
+    conv2d and conv2d_backward must each call the expected one, once."""
     used = []
-    for name in ("_unrolled_forward", "_unrolled_backward"):
-        original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, _f=original: used.append("unrolled") or _f(*a))
-    # _im2col_forward(x, w, g, strategy, y, b) and _im2col_backward(dy, x, w, g, strategy, dx)
-    for name, position in (("_im2col_forward", 3), ("_im2col_backward", 4)):
-        original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, _f=original, _i=position:
-                            used.append(a[_i]) or _f(*a))
+    for name, kernels in list(_conv_fast.KERNELS.items()):
+        monkeypatch.setitem(_conv_fast.KERNELS, name, _conv_fast.Kernels(
+            lambda *a, _f=kernels.forward, _n=name: used.append(_n) or _f(*a),
+            lambda *a, _f=kernels.backward, _n=name: used.append(_n) or _f(*a)))
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     y = conv2d(x, w, padding=padding)
     conv2d_backward(np.ones_like(y), x, w, padding=padding)
     assert used == [expected, expected]
-
-
-def test_unknown_forced_strategy_is_refused(monkeypatch):
-    monkeypatch.setattr(conv, "_STRATEGY_OVERRIDE", "fft")
-    with pytest.raises(ValueError, match="_STRATEGY_OVERRIDE"):
-        conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))
 
 
 # ---- pooling: the fast paths are the separable window reduction (forward) and, backward, a

@@ -2,13 +2,67 @@
 
 Each function is written straight from its formula, with the loops a student would write, and
 has exactly the signature of its fast twin in :mod:`dlbook.functional`. They are slow on purpose
-and serve as a second, independent implementation in the tests and the chapters.
+and serve as a second, independent implementation in the tests and the chapters, so they check
+their own arguments and share no private code with the kernels they check: only the generic
+checks of :mod:`dlbook._validation` and the public size arithmetic of
+:mod:`dlbook.functional.conv`.
 """
 
 import numpy as np
 
-from dlbook.functional.conv import _check_conv_args, _pad
-from dlbook.functional.pool import _check_dy, _check_input, pool_geometry
+from dlbook._validation import (
+    as_float_array,
+    check_ndim,
+    check_shape,
+    check_window_fits,
+    positive_int_pair,
+)
+from dlbook.functional.conv import conv_output_size, resolve_padding
+
+
+def _four_d(array, name="x", layout="(N, C, H, W)"):
+    """``array`` as a floating 4-D array with no empty axis."""
+    array = as_float_array(array, name)
+    check_ndim(array, 4, name, layout)
+    if 0 in array.shape:
+        raise ValueError(f"{name}: empty arrays are not supported, got shape {array.shape}")
+    return array
+
+
+def _conv_arguments(x, w, stride, padding, dilation):
+    """The checks of conv2d: ``(x, w, stride, pads, dilation, (OH, OW))``."""
+    x, w = _four_d(x), _four_d(w, "w", "(O, C, KH, KW)")
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"w: needs {x.shape[1]} input channels like x {x.shape}, got w {w.shape}")
+    stride, dilation = positive_int_pair(stride, "stride"), positive_int_pair(dilation, "dilation")
+    pads = resolve_padding(padding, x.shape[2:], w.shape[2:], stride, dilation)
+    check_window_fits(x.shape[2:], pads, w.shape[2:], dilation, "w: kernel", f"x shape {x.shape}")
+    out_hw = tuple(conv_output_size(x.shape[2 + a], w.shape[2 + a], stride[a], sum(pads[a]),
+                                    dilation[a]) for a in (0, 1))
+    return x, w, stride, pads, dilation, out_hw
+
+
+def _pool_arguments(x, pool_size, stride, padding):
+    """The checks of the pooling kernels: ``(x, pool, stride, pads, (OH, OW))``."""
+    x = _four_d(x)
+    pool = positive_int_pair(pool_size, "pool_size")
+    stride = pool if stride is None else positive_int_pair(stride, "stride")
+    pads = resolve_padding(padding, x.shape[2:], pool, stride)
+    for axis in (0, 1):
+        if max(pads[axis]) >= pool[axis]:
+            raise ValueError(f"padding: {padding!r} needs to be smaller than pool_size {pool} "
+                             "so that every window holds a real cell")
+    check_window_fits(x.shape[2:], pads, pool, (1, 1), "pool_size: window", f"x shape {x.shape}")
+    out_hw = tuple(conv_output_size(x.shape[2 + a], pool[a], stride[a], sum(pads[a]))
+                   for a in (0, 1))
+    return x, pool, stride, pads, out_hw
+
+
+def _gradient(dy, expected_shape, *arrays):
+    """``dy`` checked against the output shape, in the common dtype of ``dy`` and ``arrays``."""
+    dy = as_float_array(dy, "dy")
+    check_shape(dy, expected_shape, "dy")
+    return dy.astype(np.result_type(dy, *arrays), copy=False)
 
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -19,13 +73,15 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
         y_{n,o,i,j} = b_o + \\sum_{c,p,q} w_{o,c,p,q}\\,
             x^{\\text{pad}}_{n,c,\\,i s_H + p d_H,\\, j s_W + q d_W}
     """
-    x, w, (sh, sw), pads, (dh, dw) = _check_conv_args(x, w, stride, padding, dilation)
-    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, np.asarray(b))
-    xp = _pad(x, pads)
-    n_images, channels, height, width = xp.shape
+    x, w, (sh, sw), pads, (dh, dw), (out_h, out_w) = _conv_arguments(x, w, stride, padding,
+                                                                     dilation)
+    if b is not None:
+        b = as_float_array(b, "b")
+        check_shape(b, w.shape[:1], "b")
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads)
+    n_images, channels = x.shape[:2]
     filters, _, kh, kw = w.shape
-    out_h = (height - dh * (kh - 1) - 1) // sh + 1
-    out_w = (width - dw * (kw - 1) - 1) // sw + 1
     y = np.zeros((n_images, filters, out_h, out_w), dtype=dtype)
     for n in range(n_images):
         for o in range(filters):
@@ -43,9 +99,9 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
 def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1):
     """Loop version of :func:`dlbook.functional.conv2d_backward`: walk the forward loops again
     and send each product's gradient back to both of its factors."""
-    x, w, (sh, sw), pads, (dh, dw) = _check_conv_args(x, w, stride, padding, dilation)
-    dy = np.asarray(dy, dtype=np.result_type(x, w, np.asarray(dy).dtype, np.float64))
-    xp = _pad(x, pads)
+    x, w, (sh, sw), pads, (dh, dw), out_hw = _conv_arguments(x, w, stride, padding, dilation)
+    dy = _gradient(dy, x.shape[:1] + w.shape[:1] + out_hw, x, w, np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads)
     n_images, filters, out_h, out_w = dy.shape
     _, channels, kh, kw = w.shape
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
@@ -68,83 +124,61 @@ def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1):
     return dx, dw_, db
 
 
-def _window_cells(i, j, pool, stride, pads, shape_hw):
-    """The real (unpadded) input cells (row, col) of output window (i, j), row-major."""
-    (kh, kw), (sh, sw) = pool, stride
-    (top, _), (left, _) = pads
-    cells = []
-    for p in range(kh):
-        for q in range(kw):
-            row, col = i * sh + p - top, j * sw + q - left
-            if 0 <= row < shape_hw[0] and 0 <= col < shape_hw[1]:
-                cells.append((row, col))
-    return cells
+def _windows(shape, pool, stride, pads, out_hw):
+    """Yield ``(n, c, i, j, cells)`` for every output cell of every image and channel, with
+    ``cells`` the real (unpadded) input cells (row, col) of window (i, j), row-major."""
+    (kh, kw), (sh, sw), ((top, _), (left, _)) = pool, stride, pads
+    for n in range(shape[0]):
+        for c in range(shape[1]):
+            for i in range(out_hw[0]):
+                for j in range(out_hw[1]):
+                    cells = [(i * sh + p - top, j * sw + q - left)
+                             for p in range(kh) for q in range(kw)]
+                    cells = [(row, col) for row, col in cells
+                             if 0 <= row < shape[2] and 0 <= col < shape[3]]
+                    yield n, c, i, j, cells
 
 
 def max_pool2d_naive(x, pool_size, stride=None, padding=0):
     """Loop version of :func:`dlbook.functional.max_pool2d`: the max over each window's real cells."""
-    x = _check_input(x)
-    pool, stride, pads, (out_h, out_w) = pool_geometry(x.shape, pool_size, stride, padding)
-    n_images, channels = x.shape[:2]
-    y = np.zeros((n_images, channels, out_h, out_w), dtype=x.dtype)
-    for n in range(n_images):
-        for c in range(channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    cells = _window_cells(i, j, pool, stride, pads, x.shape[2:])
-                    y[n, c, i, j] = max(x[n, c, row, col] for row, col in cells)
+    x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
+    y = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
+    for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
+        y[n, c, i, j] = max(x[n, c, row, col] for row, col in cells)
     return y
 
 
 def max_pool2d_backward_naive(dy, x, pool_size, stride=None, padding=0):
     """Loop version of :func:`dlbook.functional.max_pool2d_backward`: each window's gradient goes
     to the first of its cells (row-major) that holds the window's max."""
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
-    dy = _check_dy(dy, x, out_hw)
+    x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
+    dy = _gradient(dy, x.shape[:2] + out_hw, x)
     dx = np.zeros(x.shape, dtype=dy.dtype)
-    n_images, channels, out_h, out_w = dy.shape
-    for n in range(n_images):
-        for c in range(channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    cells = _window_cells(i, j, pool, stride, pads, x.shape[2:])
-                    best = cells[0]
-                    for row, col in cells[1:]:
-                        if x[n, c, row, col] > x[n, c, best[0], best[1]]:
-                            best = (row, col)
-                    dx[n, c, best[0], best[1]] += dy[n, c, i, j]
+    for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
+        best = cells[0]
+        for row, col in cells[1:]:
+            if x[n, c, row, col] > x[n, c, best[0], best[1]]:
+                best = (row, col)
+        dx[n, c, best[0], best[1]] += dy[n, c, i, j]
     return dx
 
 
 def avg_pool2d_naive(x, pool_size, stride=None, padding=0):
     """Loop version of :func:`dlbook.functional.avg_pool2d`: the mean of each window's real cells."""
-    x = _check_input(x)
-    pool, stride, pads, (out_h, out_w) = pool_geometry(x.shape, pool_size, stride, padding)
-    n_images, channels = x.shape[:2]
-    y = np.zeros((n_images, channels, out_h, out_w), dtype=x.dtype)
-    for n in range(n_images):
-        for c in range(channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    cells = _window_cells(i, j, pool, stride, pads, x.shape[2:])
-                    y[n, c, i, j] = sum(x[n, c, row, col] for row, col in cells) / len(cells)
+    x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
+    y = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
+    for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
+        y[n, c, i, j] = sum(x[n, c, row, col] for row, col in cells) / len(cells)
     return y
 
 
 def avg_pool2d_backward_naive(dy, x, pool_size, stride=None, padding=0):
     """Loop version of :func:`dlbook.functional.avg_pool2d_backward`: each window shares its
     gradient equally among its real cells."""
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
-    dy = _check_dy(dy, x, out_hw)
+    x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
+    dy = _gradient(dy, x.shape[:2] + out_hw, x)
     dx = np.zeros(x.shape, dtype=dy.dtype)
-    n_images, channels, out_h, out_w = dy.shape
-    for n in range(n_images):
-        for c in range(channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    cells = _window_cells(i, j, pool, stride, pads, x.shape[2:])
-                    for row, col in cells:
-                        dx[n, c, row, col] += dy[n, c, i, j] / len(cells)
+    for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
+        for row, col in cells:
+            dx[n, c, row, col] += dy[n, c, i, j] / len(cells)
     return dx
