@@ -68,7 +68,6 @@ class SGD(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from dlbook import Parameter
     >>> w = Parameter(np.array([1.0, 2.0]))
     >>> w.grad[...] = [0.5, -1.0]
@@ -141,11 +140,10 @@ class RMSProp(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from dlbook import Parameter
-    >>> w = Parameter(np.array([1.0, 2.0]))
+    >>> w, opt = Parameter(np.array([1.0, 2.0])), RMSProp(learning_rate=0.01)
     >>> w.grad[...] = [0.5, -1.0]
-    >>> RMSProp(learning_rate=0.01).step([w])
+    >>> opt.step([w])
     >>> np.round(w.data, 6)   # the first step is lr / sqrt(1 - rho) = 0.0316 times sign(g)
     array([0.968377, 2.031623])
     """
@@ -219,12 +217,10 @@ class Adam(Optimizer):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from dlbook import Parameter
-    >>> w = Parameter(np.array([1.0, 2.0]))
+    >>> import dlbook
+    >>> w = dlbook.Parameter(np.array([1.0, 2.0]))
     >>> w.grad[...] = [0.5, -1000.0]
-    >>> opt = Adam(learning_rate=0.1)
-    >>> opt.step([w])
+    >>> Adam(learning_rate=0.1).step([w])
     >>> np.round(w.data, 6)   # both weights moved by lr, whatever |g|
     array([0.9, 2.1])
     """
@@ -298,13 +294,13 @@ class AdamW(Adam):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from dlbook import Parameter
-    >>> w = Parameter(np.array([1.0, 2.0]))
-    >>> w.grad[...] = [0.5, -1.0]
+    >>> w, w_adam = Parameter(np.array([1.0, 2.0])), Parameter(np.array([1.0, 2.0]))
+    >>> w.grad[...] = w_adam.grad[...] = [0.5, -1.0]
     >>> AdamW(learning_rate=0.1, weight_decay=0.5).step([w])
-    >>> np.round(w.data, 6)   # decay 1 - 0.1 * 0.5 = 0.95, then the Adam step of 0.1
-    array([0.85, 2.  ])
+    >>> Adam(learning_rate=0.1).step([w_adam])
+    >>> np.round(w.data - w_adam.data, 6)   # the decoupled decay: -lr * wd * p
+    array([-0.05, -0.1 ])
     """
 
     _checks = {"learning_rate": positive_float, "weight_decay": _non_negative,
