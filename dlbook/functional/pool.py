@@ -16,7 +16,9 @@ The kernels never loop over windows: they loop over the KH + KW (forward) or KH*
 offsets inside a window, and each offset is one strided slice of the whole batch. A window is a
 rectangle, so its max (or sum) is taken in two steps, first down the KH rows of the window, then
 across its KW columns: KH + KW - 2 whole-batch operations in all, the first of them on long
-contiguous rows. The readable loop versions are in :mod:`dlbook.functional.reference`.
+contiguous rows. :func:`max_pool2d_backward` has a faster path for the most common windows,
+2x2 at stride 2 without padding, that finds each window's first maximum with three strict
+comparisons. The readable loop versions are in :mod:`dlbook.functional.reference`.
 """
 
 import numpy as np
@@ -89,8 +91,10 @@ def _window_reduce(xp, pool, stride, out_hw, combine):
     for p in range(1, kh):
         combine(rows, xp[:, :, p : p + sh * (oh - 1) + 1 : sh], out=rows)
     out = rows[..., 0 : sw * (ow - 1) + 1 : sw].copy()
+    column = np.empty_like(out)  # numpy combines contiguous arrays faster than strided views
     for q in range(1, kw):
-        combine(out, rows[..., q : q + sw * (ow - 1) + 1 : sw], out=out)
+        np.copyto(column, rows[..., q : q + sw * (ow - 1) + 1 : sw])
+        combine(out, column, out=out)
     return out
 
 
@@ -201,7 +205,7 @@ def _max_pool_2x2_backward(dy, x):
     winning cell of that row. Each step is one whole-array operation in the dtype of ``dy``
     (a boolean times a float is the float or zero); the even and odd columns of ``x`` are
     copied apart first, because numpy's loops run several times faster on contiguous arrays
-    than on stride-2 views. A last odd row or column, in no window, gets zero.
+    than on stride-2 views.
     """
     n, c, oh, ow = dy.shape
     h, w = 2 * oh, 2 * ow
@@ -209,14 +213,16 @@ def _max_pool_2x2_backward(dy, x):
     np.copyto(columns[0], x[:, :, :h, 0:w:2])
     np.copyto(columns[1], x[:, :, :h, 1:w:2])
     goes_right = np.greater(columns[1], columns[0])  # (N, C, H, OW): b > a, d > c
-    row_max = np.maximum(columns[0], columns[1])
+    row_max = np.maximum(columns[0], columns[1], out=columns[0])
     goes_down = np.greater(row_max[:, :, 1::2], row_max[:, :, 0::2])  # (N, C, OH, OW)
     row_grad = np.empty((n, c, oh, 2, ow), dtype=dy.dtype)  # dy in its window's winning row
     np.multiply(dy, ~goes_down, out=row_grad[:, :, :, 0])
     np.multiply(dy, goes_down, out=row_grad[:, :, :, 1])
     row_grad = row_grad.reshape(n, c, h, ow)
-    uncovered = x.shape[2:] != (h, w)
-    dx = (np.zeros if uncovered else np.empty)(x.shape, dtype=dy.dtype)
+    if x.shape[2:] == (h, w) and dy.dtype == x.dtype:
+        dx = columns.reshape(x.shape)  # its cells are spent: reuse the memory, already paged in
+    else:  # a last odd row or column is in no window; or dy's dtype is wider than x's
+        dx = np.zeros(x.shape, dtype=dy.dtype)
     np.multiply(row_grad, ~goes_right, out=dx[:, :, :h, 0:w:2])
     np.multiply(row_grad, goes_right, out=dx[:, :, :h, 1:w:2])
     return dx
