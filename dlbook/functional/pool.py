@@ -91,10 +91,8 @@ def _window_reduce(xp, pool, stride, out_hw, combine):
     for p in range(1, kh):
         combine(rows, xp[:, :, p : p + sh * (oh - 1) + 1 : sh], out=rows)
     out = rows[..., 0 : sw * (ow - 1) + 1 : sw].copy()
-    column = np.empty_like(out)  # numpy combines contiguous arrays faster than strided views
     for q in range(1, kw):
-        np.copyto(column, rows[..., q : q + sw * (ow - 1) + 1 : sw])
-        combine(out, column, out=out)
+        combine(out, rows[..., q : q + sw * (ow - 1) + 1 : sw], out=out)
     return out
 
 
