@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlbook import Parameter
-from dlbook import optim
+from dlbook import base_optimizer
 from dlbook.landscapes import quadratic, quadratic_grad, rosenbrock, rosenbrock_grad, trajectory
 from dlbook.optim import SGD, Adam, AdamW, RMSProp, adam_step
 
@@ -255,45 +255,84 @@ def test_adam_step_with_weight_decay_matches_adamw():
 
 def test_adam_step_returns_v_max_only_when_given():
     zeros = np.zeros(2)
-    assert len(adam_step(zeros, np.ones(2), zeros, zeros, 1)) == 3
-    assert len(adam_step(zeros, np.ones(2), zeros, zeros, 1, v_max=zeros)) == 4
+    plain = adam_step(zeros, np.ones(2), zeros, zeros, 1)
+    amsgrad = adam_step(zeros, np.ones(2), zeros, zeros, 1, v_max=zeros)
+    assert len(plain) == 3
+    assert len(amsgrad) == 4
+    # From v_max = 0 the first v_max is v = 0.001 g^2, so the first step is Adam's: -lr g/(g+eps)
+    np.testing.assert_allclose(amsgrad[3], [0.001, 0.001], rtol=RTOL)
+    for ours, adams in zip(amsgrad, plain):
+        np.testing.assert_array_equal(ours, adams)
+    np.testing.assert_allclose(plain[0], [-0.001 / (1 + 1e-8)] * 2, rtol=RTOL)
 
 
 # ---------------------------------------------------------------------------------------------
-# Chunks, threads, layouts and dtypes
+# Chunks, layouts and dtypes
 
 
-@pytest.mark.parametrize("make", [
-    lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
-    lambda: RMSProp(learning_rate=0.01),
-    lambda: Adam(learning_rate=0.01, amsgrad=True),
-    lambda: AdamW(learning_rate=0.01, weight_decay=0.1),
-])
-def test_chunked_threaded_and_whole_array_updates_agree_exactly(make, monkeypatch):
-    # 5.3 chunks of 64k elements: several chunks, a partial last one, and (with two threads)
-    # a split between threads. The same arithmetic on a non-contiguous view runs unchunked.
+def whole_array_steps(name, p, grads):
+    """The update formulas typed on whole float32 arrays, in the order of their docstrings
+    (Adam's scalars folded as its docstring says): the unchunked reference."""
+    p = p.copy()
+    m, v, s, v_max = (np.zeros_like(p) for _ in range(4))
+    for t, g in enumerate(grads, start=1):
+        if name == "nesterov":  # lr 0.1, mu 0.9
+            v = v * 0.9 + g
+            p = p - (v * 0.9 + g) * 0.1
+        elif name == "rmsprop":  # lr 0.01, rho 0.9, eps 1e-7
+            s = s * 0.9 + np.square(g) * (1 - 0.9)
+            p = p - g / (np.sqrt(s) + 1e-7) * 0.01
+        else:  # adam with amsgrad, or adamw (decay 0.1): lr 0.01, betas 0.9 and 0.999, eps 1e-8
+            if name == "adamw":
+                p = p * (1.0 - 0.01 * 0.1)
+            m = m * 0.9 + g * (1 - 0.9)
+            v = v * 0.999 + np.square(g) * (1 - 0.999)
+            if name == "amsgrad":
+                v_max = np.maximum(v_max, v)
+            root_c_2 = math.sqrt(1 - 0.999**t)
+            denominator = np.sqrt(v_max if name == "amsgrad" else v) + 1e-8 * root_c_2
+            p = p - m / denominator * (0.01 * root_c_2 / (1 - 0.9**t))
+    return p
+
+
+CHUNKED = {
+    "nesterov": lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
+    "rmsprop": lambda: RMSProp(learning_rate=0.01),
+    "amsgrad": lambda: Adam(learning_rate=0.01, amsgrad=True),
+    "adamw": lambda: AdamW(learning_rate=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(CHUNKED))
+def test_chunked_update_of_a_large_array_equals_the_whole_array_formula(name, monkeypatch):
+    # 5.05 chunks of 1 MiB: several whole chunks and a partial last one. The update must
+    # equal the formula computed on whole arrays exactly, for every chunk size and for a
+    # non-contiguous parameter (updated unchunked).
     rng = np.random.default_rng(3)
-    size = 5 * optim._CHUNK_SIZE + 12345
+    size = 5 * base_optimizer._CHUNK_BYTES // 4 + 12345
     p0 = rng.standard_normal(size).astype(np.float32)
     grads = rng.standard_normal((3, size)).astype(np.float32)
 
-    def run(max_threads, min_chunks, contiguous):
-        monkeypatch.setattr(optim, "_MAX_THREADS", max_threads)
-        monkeypatch.setattr(optim, "_MIN_CHUNKS_PER_THREAD", min_chunks)
+    def run(chunk_bytes, contiguous):
+        monkeypatch.setattr(base_optimizer, "_CHUNK_BYTES", chunk_bytes)
         param = Parameter(p0)
         if not contiguous:
             holder = np.zeros((size, 2), dtype=np.float32)
             holder[:, 0] = p0
             param.data = holder[:, 0]
-        optimizer = make()
+        optimizer = CHUNKED[name]()
         for g in grads:
             param.grad = g.copy()
             optimizer.step([param])
+        assert param.data.dtype == np.float32
         return param.data.copy()
 
-    one_thread = run(1, 1, True)
-    np.testing.assert_array_equal(run(2, 1, True), one_thread)
-    np.testing.assert_array_equal(run(1, 1, False), one_thread)
+    expected = whole_array_steps(name, p0, grads)
+    assert expected.dtype == np.float32
+    np.testing.assert_array_equal(run(2**20, True), expected)
+    np.testing.assert_array_equal(run(4000, True), expected)
+    np.testing.assert_array_equal(run(2**20, False), expected)
+    assert not np.array_equal(expected, p0)
 
 
 @pytest.mark.parametrize("make", [
@@ -314,6 +353,13 @@ def test_float32_parameters_stay_float32_and_are_updated_in_place(make, grad_dty
     assert param.data is data
     assert param.data.dtype == np.float32
     assert not np.array_equal(data, np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4))
+    # The same steps in float64 give the same numbers to float32's precision.
+    param64 = Parameter(np.linspace(-1, 1, 12).reshape(3, 4))
+    optimizer64 = make()
+    for _ in range(3):
+        param64.grad[...] = 0.25
+        optimizer64.step([param64])
+    np.testing.assert_allclose(param.data, param64.data, rtol=1e-5, atol=1e-6)
     for key, value in optimizer.state_dict().items():
         if isinstance(value, np.ndarray):
             assert value.dtype == np.float32, key
@@ -324,6 +370,9 @@ def test_adam_step_keeps_float32():
     results = adam_step(p, np.ones(3, dtype=np.float32), np.zeros(3, np.float32),
                         np.zeros(3, np.float32), 1)
     assert all(result.dtype == np.float32 for result in results)
+    # m = 0.1 g, v = 0.001 g^2, p = 1 - lr g / (|g| + eps) with g = 1 and lr = 0.001
+    for result, expected in zip(results, (1 - 0.001 / (1 + 1e-8), 0.1, 0.001)):
+        np.testing.assert_allclose(result, np.full(3, expected), rtol=1e-6)
 
 
 def test_several_parameters_keep_their_own_state():
@@ -523,10 +572,19 @@ def test_hyperparameters_of_the_wrong_type_raise_type_error(make, match):
         make()
 
 
-def test_edge_hyperparameters_are_accepted():
-    Adam(beta_1=0.0, beta_2=0.0, epsilon=0.0)
-    AdamW(weight_decay=0.0)
-    RMSProp(rho=0.0, epsilon=0.0)
+def test_edge_hyperparameters_are_accepted_and_step_as_their_formulas_say():
+    # beta_1 = beta_2 = 0 and epsilon = 0: m = g, v = g^2, no bias correction left, so every
+    # Adam step is lr g / |g| = lr sign(g); rho = 0, epsilon = 0 make RMSProp's step the same.
+    lr = 0.01
+    for optimizer in (Adam(learning_rate=lr, beta_1=0.0, beta_2=0.0, epsilon=0.0),
+                      RMSProp(learning_rate=lr, rho=0.0, epsilon=0.0)):
+        p1, p2 = two_steps(optimizer)
+        np.testing.assert_allclose(p1, P0 - lr * np.sign(G1), rtol=RTOL)
+        np.testing.assert_allclose(p2, P0 - lr * np.sign(G1) - lr * np.sign(G2), rtol=RTOL)
+    # weight_decay = 0: AdamW's first step is Adam's, lr g / (|g| + eps)
+    p1, _ = two_steps(AdamW(learning_rate=lr, weight_decay=0.0))
+    np.testing.assert_allclose(p1, [P0[i] - lr * G1[i] / (abs(G1[i]) + 1e-8) for i in range(3)],
+                               rtol=RTOL)
 
 
 def test_a_hyperparameter_changed_by_assignment_is_checked_at_the_next_step():

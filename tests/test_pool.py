@@ -110,3 +110,53 @@ def test_pooling_keeps_float32_and_turns_integers_into_float64(kind):
     assert y.dtype == np.float32
     assert backward(np.ones_like(y), x32, 2).dtype == np.float32
     assert forward(np.arange(16).reshape(1, 1, 4, 4), 2).dtype == np.float64
+
+
+# ---------------------------------------------------------------------------------------------
+# The 2x2, stride-2 fast path of max_pool2d_backward
+
+
+def relu_like(shape, dtype, seed):
+    """Rounded values through a ReLU: about half the cells are exactly 0, so windows tie."""
+    rng = np.random.default_rng(seed)
+    return np.maximum(np.round(rng.standard_normal(shape), 1), 0.0).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 4, 8, 6), (2, 3, 7, 9), (1, 2, 2, 2), (2, 1, 5, 4)])
+def test_fast_2x2_backward_matches_the_naive_loop_with_ties(dtype, shape):
+    # Odd heights and widths leave a last row or column in no window: it gets zero.
+    x = relu_like(shape, dtype, seed=sum(shape))
+    dy = np.random.default_rng(1).standard_normal(
+        shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
+    dx = max_pool2d_backward(dy, x, 2)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(dx, max_pool2d_backward_naive(dy, x, 2))
+    # Each window sends its whole gradient to exactly one cell, one that holds its max.
+    n, c, oh, ow = dy.shape
+    windows = x[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2)
+    grads = dx[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2)
+    np.testing.assert_array_equal(grads.sum(axis=(3, 5)), dy)
+    assert np.all(np.count_nonzero(grads, axis=(3, 5)) == (dy != 0))
+    window_max = max_pool2d(x, 2)[:, :, :, None, :, None]
+    winners = grads != 0
+    np.testing.assert_array_equal(windows[winners],
+                                  np.broadcast_to(window_max, windows.shape)[winners])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_2x2_backward_sends_every_tie_pattern_to_the_first_maximum(dtype):
+    # All 2^4 windows of zeros and ones (rows a b / c d): the first 1 in the order a, b, c, d
+    # gets the gradient, or a when all four are 0.
+    patterns = np.array([[(k >> 3) & 1, (k >> 2) & 1, (k >> 1) & 1, k & 1] for k in range(16)])
+    x = np.zeros((1, 1, 2, 32), dtype=dtype)
+    x[0, 0, 0, 0::2], x[0, 0, 0, 1::2] = patterns[:, 0], patterns[:, 1]
+    x[0, 0, 1, 0::2], x[0, 0, 1, 1::2] = patterns[:, 2], patterns[:, 3]
+    dy = np.arange(1, 17, dtype=dtype).reshape(1, 1, 1, 16)
+    dx = max_pool2d_backward(dy, x, 2)
+    expected = np.zeros((1, 1, 2, 32), dtype=dtype)
+    for k, pattern in enumerate(patterns):
+        first = int(np.argmax(pattern))  # the first 1, or 0 when there is none
+        expected[0, 0, first // 2, 2 * k + first % 2] = k + 1
+    np.testing.assert_array_equal(dx, expected)
+    np.testing.assert_array_equal(dx, max_pool2d_backward_naive(dy, x, 2))

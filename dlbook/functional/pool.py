@@ -16,12 +16,15 @@ The kernels never loop over windows: they loop over the KH + KW (forward) or KH*
 offsets inside a window, and each offset is one strided slice of the whole batch. A window is a
 rectangle, so its max (or sum) is taken in two steps, first down the KH rows of the window, then
 across its KW columns: KH + KW - 2 whole-batch operations in all, the first of them on long
-contiguous rows. The readable loop versions are in :mod:`dlbook.functional.reference`.
+contiguous rows. :func:`max_pool2d_backward` has a faster path for the most common windows,
+2x2 at stride 2 without padding, that finds each window's first maximum with three strict
+comparisons. The readable loop versions are in :mod:`dlbook.functional.reference`.
 """
 
 import numpy as np
 
-from dlbook._validation import as_float_array, check_ndim, check_shape, positive_int_pair
+from dlbook._validation import (as_float_array, check_ndim, check_shape, check_window_fits,
+                                positive_int_pair)
 from dlbook.functional.conv import _pad, conv_output_size, resolve_padding
 
 
@@ -34,18 +37,14 @@ def pool_geometry(x_shape, pool_size, stride=None, padding=0):
     pool = positive_int_pair(pool_size, "pool_size")
     stride = pool if stride is None else positive_int_pair(stride, "stride")
     pads = resolve_padding(padding, x_shape[2:], pool, stride)
+    check_window_fits(x_shape[2:], pads, pool, (1, 1), "pool_size: window",
+                      f"x shape {tuple(x_shape)}")
     out = []
     for axis, name in enumerate(("height", "width")):
         if max(pads[axis]) >= pool[axis]:
             raise ValueError(
                 f"padding: {padding!r} pads the {name} by {max(pads[axis])}, which must be "
                 f"smaller than pool_size {pool[axis]} so every window holds a real cell"
-            )
-        padded = x_shape[2 + axis] + sum(pads[axis])
-        if pool[axis] > padded:
-            raise ValueError(
-                f"pool_size: window {name} {pool[axis]} is larger than the padded input "
-                f"{name} {padded} (x shape {tuple(x_shape)})"
             )
         out.append(conv_output_size(x_shape[2 + axis], pool[axis], stride[axis], sum(pads[axis])))
     return pool, stride, pads, tuple(out)
@@ -57,6 +56,12 @@ def _check_input(x):
     if min(x.shape) == 0:
         raise ValueError(f"x: empty arrays are not supported, got shape {x.shape}")
     return x
+
+
+def _checked(x, pool_size, stride, padding):
+    """``x`` checked, and :func:`pool_geometry` of the arguments."""
+    x = _check_input(x)
+    return x, pool_geometry(x.shape, pool_size, stride, padding)
 
 
 def _check_dy(dy, x, out_hw):
@@ -126,8 +131,7 @@ def max_pool2d(x, pool_size, stride=None, padding=0):
     >>> max_pool2d(x, 2)
     array([[[[3., 5.]]]])
     """
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
     return _window_reduce(_pad(x, pads, value=-np.inf), pool, stride, out_hw, np.maximum)
 
 
@@ -167,9 +171,10 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     array([[1., 0.],
            [0., 0.]])
     """
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
     dy = _check_dy(dy, x, out_hw)
+    if pool == stride == (2, 2) and pads == ((0, 0), (0, 0)):
+        return _max_pool_2x2_backward(dy, x)
     xp = _pad(x, pads, value=-np.inf)
     best = _window_reduce(xp, pool, stride, out_hw, np.maximum)
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
@@ -187,6 +192,40 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     return _crop(dxp, pads, x.shape[2:])
 
 
+def _max_pool_2x2_backward(dy, x):
+    """:func:`max_pool2d_backward` for 2x2 windows at stride 2 without padding: the fast path.
+
+    Window ``(i, j)`` holds ``a, b`` (row ``2i``, columns ``2j, 2j + 1``) over ``c, d`` (row
+    ``2i + 1``). Its first maximum in row-major order is found with strict comparisons, one row
+    of the window at a time: in each row the right cell wins only if it is larger (``b > a``,
+    ``d > c``), and the lower row wins only if its maximum is larger (``max(c, d) > max(a, b)``).
+    The two choices route ``dy[i, j]`` to one cell: first to the winning row, then to the
+    winning cell of that row. Each step is one whole-array operation in the dtype of ``dy``
+    (a boolean times a float is the float or zero); the even and odd columns of ``x`` are
+    copied apart first, because numpy's loops run several times faster on contiguous arrays
+    than on stride-2 views.
+    """
+    n, c, oh, ow = dy.shape
+    h, w = 2 * oh, 2 * ow
+    columns = np.empty((2, n, c, h, ow), dtype=x.dtype)  # the left and the right cells
+    np.copyto(columns[0], x[:, :, :h, 0:w:2])
+    np.copyto(columns[1], x[:, :, :h, 1:w:2])
+    goes_right = np.greater(columns[1], columns[0])  # (N, C, H, OW): b > a, d > c
+    row_max = np.maximum(columns[0], columns[1], out=columns[0])
+    goes_down = np.greater(row_max[:, :, 1::2], row_max[:, :, 0::2])  # (N, C, OH, OW)
+    row_grad = np.empty((n, c, oh, 2, ow), dtype=dy.dtype)  # dy in its window's winning row
+    np.multiply(dy, ~goes_down, out=row_grad[:, :, :, 0])
+    np.multiply(dy, goes_down, out=row_grad[:, :, :, 1])
+    row_grad = row_grad.reshape(n, c, h, ow)
+    if x.shape[2:] == (h, w) and dy.dtype == x.dtype:
+        dx = columns.reshape(x.shape)  # its cells are spent: reuse the memory, already paged in
+    else:  # a last odd row or column is in no window; or dy's dtype is wider than x's
+        dx = np.zeros(x.shape, dtype=dy.dtype)
+    np.multiply(row_grad, ~goes_right, out=dx[:, :, :h, 0:w:2])
+    np.multiply(row_grad, goes_right, out=dx[:, :, :h, 1:w:2])
+    return dx
+
+
 def _real_cell_counts(shape_hw, pool, stride, pads, out_hw):
     """(OH, OW) number of unpadded cells in each window."""
     counts = []
@@ -201,26 +240,20 @@ def avg_pool2d(x, pool_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W)
-    pool_size : int or (int, int)
-    stride : int or (int, int), optional
-        Defaults to ``pool_size``.
-    padding : int, (int, int), 'valid' or 'same'
-        Padded cells are left out of the average (Keras' behaviour; PyTorch's
-        ``count_include_pad=False``).
+    x, pool_size, stride, padding
+        As for :func:`max_pool2d`. Padded cells are left out of the average (Keras'
+        behaviour; PyTorch's ``count_include_pad=False``).
 
     Returns
     -------
-    y : ndarray, shape (N, C, OH, OW)
+    y : ndarray, shape (N, C, OH, OW), of the dtype of ``x``
 
     Examples
     --------
-    >>> x = np.array([[[[1., 2., 0., 1.], [3., 0., 5., 2.]]]])
-    >>> avg_pool2d(x, 2)
-    array([[[[1.5, 2. ]]]])
+    >>> avg_pool2d(np.arange(8.0).reshape(1, 1, 2, 4), 2)   # windows [0 1; 4 5] and [2 3; 6 7]
+    array([[[[2.5, 4.5]]]])
     """
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
     total = _window_reduce(_pad(x, pads), pool, stride, out_hw, np.add)
     if pads == ((0, 0), (0, 0)):
         total /= pool[0] * pool[1]  # every window is all real cells
@@ -246,8 +279,7 @@ def avg_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     array([[0.25, 0.25],
            [0.25, 0.25]])
     """
-    x = _check_input(x)
-    pool, stride, pads, out_hw = pool_geometry(x.shape, pool_size, stride, padding)
+    x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
     dy = _check_dy(dy, x, out_hw)
     counts = _real_cell_counts(x.shape[2:], pool, stride, pads, out_hw)
     share = dy / counts.astype(dy.dtype)
