@@ -1,5 +1,6 @@
 """The repository keeps its promises: CI runs the README's test command, dependencies float."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -52,3 +53,53 @@ def test_the_readme_example_runs_and_gives_the_shape_it_states():
     exec(compile(example, "README.md", "exec"), namespace)
     assert namespace["y"].shape == (8, 16, 32, 32)
     assert "# (8, 16, 32, 32)" in example
+
+
+LIBRARY = ROOT / "dlbook"
+
+
+def _library_modules():
+    return sorted(LIBRARY.rglob("*.py"))
+
+
+def test_no_room_of_the_library_is_over_400_lines_and_no_class_over_300():
+    too_long = []
+    for path in _library_modules():
+        text = path.read_text()
+        if len(text.splitlines()) > 400:
+            too_long.append(f"{path.relative_to(ROOT)}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300:
+                too_long.append(f"{path.relative_to(ROOT)}: class {node.name} "
+                                f"{node.end_lineno - node.lineno + 1} lines")
+    assert too_long == []
+
+
+def _imports(path):
+    """(module, imported name) for every ``from dlbook... import name`` and ``import dlbook...``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dlbook"):
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, None) for alias in node.names if alias.name.startswith("dlbook")]
+    return found
+
+
+def test_the_naive_reference_imports_nothing_private_from_the_kernels_it_checks():
+    imported = _imports(LIBRARY / "functional" / "reference.py")
+    private = [(module, name) for module, name in imported
+               if module.startswith("dlbook.functional") and (name or "").startswith("_")]
+    fast = [module for module, _ in imported if module == "dlbook.functional._conv_fast"]
+    assert imported, "reference.py should at least use the shared argument checks"
+    assert private == [] and fast == []
+
+
+def test_data_flows_one_way_functional_knows_nothing_of_layers_or_models():
+    later = ("dlbook.layers", "dlbook.model", "dlbook.training", "dlbook.optim", "dlbook.saving")
+    for path in sorted((LIBRARY / "functional").glob("*.py")):
+        for module, _ in _imports(path):
+            assert not module.startswith(later), f"{path.name} imports {module}"
+    for path in sorted((LIBRARY / "layers").glob("*.py")):
+        for module, _ in _imports(path):
+            assert not module.startswith(later[1:]), f"layers/{path.name} imports {module}"
