@@ -335,3 +335,26 @@ def test_every_part_ran_and_none_failed(output):
     assert "parts that failed" not in output
     assert "skipped" not in output
     assert ("torch not installed" in output) != TORCH_INSTALLED
+
+
+# ---- compare_conv -----------------------------------------------------------------------------
+
+
+def test_compare_conv_against_this_checkout_finds_the_same_numbers_and_consistent_ratios():
+    """Compared with itself, every case gives the same numbers, and each new/old is the ratio
+    of the two times printed beside it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare_conv",
+         str(ROOT / "dlbook" / "functional" / "conv.py"), "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(rf"^(\(.*?\);\(.*?\);\d+,\d+)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+(\w+)$",
+                      result.stdout, re.M)
+    expected = [bench_conv.shape_label(*shape) for shape in bench_conv.QUICK_SHAPES]
+    assert [row[0] for row in rows] == expected * 2  # float32, then float64
+    for _, old, new, ratio, same in rows:
+        assert_time(old)
+        assert_time(new)
+        assert_ratio(ratio, new, old)
+        assert same == "True"
