@@ -29,13 +29,13 @@ import numpy as np
 from dlbook._validation import check_shape, positive_int
 from dlbook.parameter import Parameter
 
-__all__ = ["Optimizer", "chunks"]
+__all__ = ["CHUNK_BYTES", "Optimizer", "chunks"]
 
 # Bytes per piece of each array: 1 MiB, 262144 float32 or 131072 float64 elements. Smaller
 # pieces cost more in numpy's per-call overhead than they gain in cache hits; on a 10M-element
 # float32 Adam step, pieces of 64k, 128k and 256k elements took 1.16, 1.09 and 1.00 times
 # the time, and whole arrays twice as long (AMD EPYC, 1 MiB of L2 per core).
-_CHUNK_BYTES = 2**20
+CHUNK_BYTES = 2**20
 
 
 def _plain(value):
@@ -50,7 +50,7 @@ def chunks(*arrays):
 
     The arrays have one shape; ``None`` entries are yielded as ``None``. The scratch buffer has
     the dtype of the first array and the shape of the pieces. When every array is C-contiguous
-    the pieces are consecutive slices of the flattened arrays, ``_CHUNK_BYTES`` of the first
+    the pieces are consecutive slices of the flattened arrays, ``CHUNK_BYTES`` of the first
     array each, and views: writing into a piece writes into its array. Otherwise there is one
     piece per array, the whole array, with a full-size scratch buffer.
 
@@ -68,7 +68,7 @@ def chunks(*arrays):
         yield (*arrays, np.empty(present[0].shape, dtype=present[0].dtype))
         return
     flat = [None if array is None else array.reshape(-1) for array in arrays]
-    size, piece = present[0].size, max(1, _CHUNK_BYTES // present[0].itemsize)
+    size, piece = present[0].size, max(1, CHUNK_BYTES // present[0].itemsize)
     scratch = np.empty(min(size, piece), dtype=present[0].dtype)
     for start in range(0, size, piece):
         stop = min(start + piece, size)

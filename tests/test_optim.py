@@ -309,12 +309,12 @@ def test_chunked_update_of_a_large_array_equals_the_whole_array_formula(name, mo
     # equal the formula computed on whole arrays exactly, for every chunk size and for a
     # non-contiguous parameter (updated unchunked).
     rng = np.random.default_rng(3)
-    size = 5 * base_optimizer._CHUNK_BYTES // 4 + 12345
+    size = 5 * base_optimizer.CHUNK_BYTES // 4 + 12345
     p0 = rng.standard_normal(size).astype(np.float32)
     grads = rng.standard_normal((3, size)).astype(np.float32)
 
     def run(chunk_bytes, contiguous):
-        monkeypatch.setattr(base_optimizer, "_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(base_optimizer, "CHUNK_BYTES", chunk_bytes)
         param = Parameter(p0)
         if not contiguous:
             holder = np.zeros((size, 2), dtype=np.float32)
