@@ -8,7 +8,11 @@ import numpy as np
 def as_float_array(x, name):
     """Return ``x`` as a floating ndarray, rejecting complex, object, bool and string input.
 
-    Floating arrays keep their dtype (float32 stays float32); integers become float64.
+    float32 and float64 arrays keep their dtype; integers become float64. Other floating types
+    are rejected with a TypeError: float16 overflows at 65504 in the intermediate sums of the
+    kernels (a squared error, a window's sum) where the result itself would be representable,
+    and numpy's BLAS has no float16 or extended-precision matrix product, so the library
+    computes in float32 or float64 only; cast with ``x.astype(np.float32)``.
     """
     array = np.asarray(x)
     kind = array.dtype.kind
@@ -17,7 +21,12 @@ def as_float_array(x, name):
     if kind not in "fiu":
         raise TypeError(f"{name}: needs a real numeric array, got dtype {array.dtype}")
     if kind != "f":
-        array = array.astype(np.float64)
+        return array.astype(np.float64)
+    if array.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"{name}: needs float32 or float64 values (integers become float64), got dtype "
+            f"{array.dtype}; cast it with .astype(np.float32)"
+        )
     return array
 
 
