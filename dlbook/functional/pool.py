@@ -12,6 +12,13 @@ A pooling window of ``(KH, KW)`` cells slides over each channel with stride ``(s
 where :math:`R_{ij}` holds the window's real (unpadded) cells: padded cells never win a max and
 never count in an average. Padding follows :func:`dlbook.functional.conv.resolve_padding`.
 
+Non-finite values follow PyTorch and IEEE arithmetic: a window's max is NaN if it holds a NaN,
+and its gradient then goes to the window's last NaN in row-major order (PyTorch's loop takes a
+cell when ``value > best or isnan(value)``); otherwise to its first maximal cell, so a window of
+-inf cells passes its gradient to its first real cell. An average is NaN where a window holds
+NaN or both infinities, +-inf where it holds one of them, and finite wherever the mean of the
+window's finite cells is representable (a sum that overflows is taken again as a sum of shares).
+
 The kernels never loop over windows: they loop over the KH + KW (forward) or KH*KW (backward)
 offsets inside a window, and each offset is one strided slice of the whole batch. A window is a
 rectangle, so its max (or sum) is taken in two steps, first down the KH rows of the window, then
@@ -123,7 +130,7 @@ def max_pool2d(x, pool_size, stride=None, padding=0):
     Returns
     -------
     y : ndarray, shape (N, C, OH, OW)
-        Same floating dtype as ``x`` (integers become float64).
+        Same floating dtype as ``x`` (integers become float64); NaN where the window holds a NaN.
 
     Examples
     --------
@@ -139,7 +146,9 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     """Gradient of :func:`max_pool2d` with respect to ``x``.
 
     Each window passes its whole gradient to the cell that won its max; when several cells tie,
-    to the first of them in row-major order (as PyTorch does). Overlapping windows add up.
+    to the first of them in row-major order (as PyTorch does), so a window of -inf cells passes
+    it to its first real cell; a window holding NaN passes it to its last NaN in row-major order
+    (as PyTorch's CPU loop does). Overlapping windows add up.
 
     .. math::
 
@@ -162,7 +171,10 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     with three boolean arrays of the output's shape: ``is_max`` (this offset's cell equals its
     window's max), ``taken`` (an earlier offset's did) and ``first = is_max & ~taken``, the
     windows whose gradient this offset receives, ``dy * first``. A mask ``x == max`` alone would
-    hand the gradient to every tied cell.
+    hand the gradient to every tied cell. With padding, ``is_max`` is also restricted to real
+    cells (a -inf padded cell equals the max of a -inf window). A NaN window's max equals no
+    cell; when there are any, a second pass visits the offsets in reverse order with ``is_max``
+    the NaN cells, so each such window's gradient goes to its last NaN.
 
     Examples
     --------
@@ -175,21 +187,47 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     dy = _check_dy(dy, x, out_hw)
     if pool == stride == (2, 2) and pads == ((0, 0), (0, 0)):
         return _max_pool_2x2_backward(dy, x)
+    return _max_pool_backward_windows(dy, x, pool, stride, pads, out_hw)
+
+
+def _max_pool_backward_windows(dy, x, pool, stride, pads, out_hw):
+    """:func:`max_pool2d_backward` for any window, on checked arguments."""
     xp = _pad(x, pads, value=-np.inf)
     best = _window_reduce(xp, pool, stride, out_hw, np.maximum)
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
     is_max = np.empty(best.shape, dtype=bool)  # this offset holds its window's max
     first = np.empty(best.shape, dtype=bool)  # ... and no earlier offset did
     taken = np.zeros(best.shape, dtype=bool)  # some earlier offset held the max
-    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+    padded = pads != ((0, 0), (0, 0))
+    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
         np.equal(xp[:, :, rows, cols], best, out=is_max)
+        if padded:  # a -inf padded cell equals the max of a window of -inf: it must not win
+            np.logical_and(is_max, _real_at_offset(index, x.shape[2:], pool, stride, pads,
+                                                   out_hw), out=is_max)
         np.greater(is_max, taken, out=first)
         np.logical_or(taken, is_max, out=taken)
         if _overlapping(pool, stride):
             dxp[:, :, rows, cols] += dy * first
         else:  # every input cell is in at most one window: write, don't add
             np.multiply(dy, first, out=dxp[:, :, rows, cols])
+    if np.isnan(best.max()):  # a window holding NaN equals no cell: it goes to its last NaN
+        taken.fill(False)
+        for _, (rows, cols) in reversed(list(_offset_slices(pool, stride, out_hw))):
+            np.isnan(xp[:, :, rows, cols], out=is_max)
+            np.greater(is_max, taken, out=first)
+            np.logical_or(taken, is_max, out=taken)
+            dxp[:, :, rows, cols] += dy * first
     return _crop(dxp, pads, x.shape[2:])
+
+
+def _real_at_offset(index, shape_hw, pool, stride, pads, out_hw):
+    """(OH, OW) booleans: whether offset ``index`` (row-major) of each window is a real cell."""
+    offset = divmod(index, pool[1])
+    real = []
+    for p, size, s, (before, _), out in zip(offset, shape_hw, stride, pads, out_hw):
+        position = np.arange(out) * s + p - before
+        real.append((position >= 0) & (position < size))
+    return np.logical_and.outer(real[0], real[1])
 
 
 def _max_pool_2x2_backward(dy, x):
@@ -199,6 +237,9 @@ def _max_pool_2x2_backward(dy, x):
     ``2i + 1``). Its first maximum in row-major order is found with strict comparisons, one row
     of the window at a time: in each row the right cell wins only if it is larger (``b > a``,
     ``d > c``), and the lower row wins only if its maximum is larger (``max(c, d) > max(a, b)``).
+    When some window holds a NaN, a NaN on the right (``isnan(b)``) or in the lower row
+    (``isnan(max(c, d))``, as ``np.maximum`` passes NaN on) wins as well: that is PyTorch's
+    ``value > best or isnan(value)`` taken in two steps, so the last NaN of a window wins.
     The two choices route ``dy[i, j]`` to one cell: first to the winning row, then to the
     winning cell of that row. Each step is one whole-array operation in the dtype of ``dy``
     (a boolean times a float is the float or zero); the even and odd columns of ``x`` are
@@ -211,8 +252,11 @@ def _max_pool_2x2_backward(dy, x):
     np.copyto(columns[0], x[:, :, :h, 0:w:2])
     np.copyto(columns[1], x[:, :, :h, 1:w:2])
     goes_right = np.greater(columns[1], columns[0])  # (N, C, H, OW): b > a, d > c
-    row_max = np.maximum(columns[0], columns[1], out=columns[0])
+    row_max = np.maximum(columns[0], columns[1], out=columns[0])  # NaN if a or b is
     goes_down = np.greater(row_max[:, :, 1::2], row_max[:, :, 0::2])  # (N, C, OH, OW)
+    if np.isnan(row_max.max()):  # a NaN takes the gradient from anything before it
+        np.logical_or(goes_right, np.isnan(columns[1]), out=goes_right)
+        np.logical_or(goes_down, np.isnan(row_max[:, :, 1::2]), out=goes_down)
     row_grad = np.empty((n, c, oh, 2, ow), dtype=dy.dtype)  # dy in its window's winning row
     np.multiply(dy, ~goes_down, out=row_grad[:, :, :, 0])
     np.multiply(dy, goes_down, out=row_grad[:, :, :, 1])
