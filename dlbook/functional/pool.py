@@ -292,12 +292,31 @@ def avg_pool2d(x, pool_size, stride=None, padding=0):
     -------
     y : ndarray, shape (N, C, OH, OW), of the dtype of ``x``
 
+    Notes
+    -----
+    Where a window's sum overflows (float32 cells near :math:`3 \\cdot 10^{38}`), that window is
+    summed again from its cells scaled by a power of two :math:`2^{-e} \\le 1/(K_H K_W)`, which
+    is exact and cannot overflow, and the mean is scaled back: it is +-inf only if the mean
+    itself is not representable.
+
     Examples
     --------
     >>> avg_pool2d(np.arange(8.0).reshape(1, 1, 2, 4), 2)   # windows [0 1; 4 5] and [2 3; 6 7]
     array([[[[2.5, 4.5]]]])
     """
     x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE; an overflow is taken again below
+        mean = _window_mean(x, pool, stride, pads, out_hw)
+    if not np.isfinite(mean).all():  # an inf or NaN cell, or a window's sum overflowed
+        scale = 0.5 ** int(np.ceil(np.log2(pool[0] * pool[1])))  # a power of 2: exact
+        with np.errstate(over="ignore", invalid="ignore"):
+            shares = _window_mean(x * scale, pool, stride, pads, out_hw) / scale
+        np.copyto(mean, shares, where=~np.isfinite(mean))
+    return mean
+
+
+def _window_mean(x, pool, stride, pads, out_hw):
+    """The mean of the real cells of each window, as the windows' sums over their counts."""
     total = _window_reduce(_pad(x, pads), pool, stride, out_hw, np.add)
     if pads == ((0, 0), (0, 0)):
         total /= pool[0] * pool[1]  # every window is all real cells
