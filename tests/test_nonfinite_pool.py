@@ -236,7 +236,8 @@ def test_max_pool_matches_torch_on_nonfinite_images(geometry, seed, dtype):
 
 
 @pytest.mark.skipif(torch is None, reason="the comparison with PyTorch needs torch")
-@pytest.mark.parametrize("case", [c for c in sorted(MAX_CASES) if _torch_can_pad(MAX_CASES[c][1:4])])
+@pytest.mark.parametrize("case", [c for c in sorted(MAX_CASES)
+                                  if _torch_can_pad(MAX_CASES[c][1:4])])
 def test_hand_typed_cases_are_what_torch_computes(case):
     x, pool_size, stride, padding, expected_y, expected_dx = MAX_CASES[case]
     xt = torch.from_numpy(x.copy()).requires_grad_(True)

@@ -6,34 +6,43 @@ and numerically stable :math:`(\\operatorname{softmax}(z) - t) / N`.
 
 import numpy as np
 
-from dlbook._validation import as_float_array, check_ndim, check_shape
+from dlbook._validation import as_array, as_float_input, check_ndim, check_shape
 
 
 def _targets(labels, n, k):
     """(N, K) target rows from int class ids (N,) or probability rows (N, K)."""
-    labels = np.asarray(labels)
+    labels = as_array(labels, "labels")
     if labels.dtype.kind == "c":
         raise TypeError(f"labels: complex input is not supported, got dtype {labels.dtype}")
     if labels.ndim == 1:
         if labels.dtype.kind not in "iu":
             raise TypeError(
-                f"labels: 1-D labels must be integer class ids, got dtype {labels.dtype}"
+                f"labels: needs integer class ids when 1-D (or rows (N, K)), got dtype "
+                f"{labels.dtype}"
             )
         if labels.shape[0] != n:
-            raise ValueError(f"labels: needs {n} labels (one per row of logits), got {labels.shape[0]}")
-        if n and (labels.min() < 0 or labels.max() >= k):
             raise ValueError(
-                f"labels: class ids must lie in [0, {k}) for logits with {k} classes, "
+                f"labels: needs {n} labels (one per row of logits), got {labels.shape[0]}"
+            )
+        if labels.min() < 0 or labels.max() >= k:
+            raise ValueError(
+                f"labels: needs class ids in [0, {k}) for logits with {k} classes, "
                 f"got min {labels.min()} and max {labels.max()}"
             )
         targets = np.zeros((n, k))
         targets[np.arange(n), labels] = 1.0
         return targets
     if labels.ndim == 2:
-        targets = as_float_array(labels, "labels")
+        targets = as_float_input(labels, "labels")
         check_shape(targets, (n, k), "labels")
-        if np.any(targets < 0) or not np.allclose(targets.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError("labels: (N, K) labels must be one-hot or probability rows (>= 0, each summing to 1)")
+        sums = targets.sum(axis=1)
+        bad = ~((targets >= 0).all(axis=1) & np.isclose(sums, 1.0, atol=1e-6))
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"labels: needs one-hot or probability rows (each >= 0 and summing to 1), "
+                f"got row {row} = {targets[row].tolist()} summing to {sums[row]}"
+            )
         return targets
     raise ValueError(f"labels: needs int class ids (N,) or rows (N, K), got shape {labels.shape}")
 
@@ -76,7 +85,7 @@ def softmax_cross_entropy(logits, labels):
     >>> dlogits
     array([[-0.5,  0.5]])
     """
-    z = as_float_array(logits, "logits")
+    z = as_float_input(logits, "logits")
     check_ndim(z, 2, "logits", "(N, K)")
     n, k = z.shape
     if n == 0 or k == 0:
@@ -131,8 +140,8 @@ def mean_squared_error(predictions, targets):
     >>> mean_squared_error(np.array([1.0, 3.0]), np.array([0.0, 3.0]))
     (0.5, array([1., 0.]))
     """
-    predictions = as_float_array(predictions, "predictions")
-    targets = as_float_array(targets, "targets")
+    predictions = as_float_input(predictions, "predictions")
+    targets = as_float_input(targets, "targets")
     check_shape(targets, predictions.shape, "targets")
     if predictions.size == 0:
         raise ValueError(f"predictions: needs at least one element, got shape {predictions.shape}")

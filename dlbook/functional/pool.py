@@ -30,8 +30,8 @@ comparisons. The readable loop versions are in :mod:`dlbook.functional.reference
 
 import numpy as np
 
-from dlbook._validation import (as_float_array, check_ndim, check_shape, check_window_fits,
-                                positive_int_pair)
+from dlbook._validation import (as_float_input, check_ndim, check_shape, check_window_fits,
+                                positive_int, positive_int_pair)
 from dlbook.functional.conv import _pad, conv_output_size, resolve_padding
 
 
@@ -41,6 +41,7 @@ def pool_geometry(x_shape, pool_size, stride=None, padding=0):
     ``pads`` is ``((top, bottom), (left, right))``. Each padding amount must be smaller than
     the window, so that every window holds at least one real cell.
     """
+    x_shape = _shape_of_images(x_shape)
     pool = positive_int_pair(pool_size, "pool_size")
     stride = pool if stride is None else positive_int_pair(stride, "stride")
     pads = resolve_padding(padding, x_shape[2:], pool, stride)
@@ -57,8 +58,15 @@ def pool_geometry(x_shape, pool_size, stride=None, padding=0):
     return pool, stride, pads, tuple(out)
 
 
+def _shape_of_images(x_shape):
+    """``x_shape`` as a tuple of four positive ints (N, C, H, W)."""
+    if not isinstance(x_shape, (tuple, list)) or len(x_shape) != 4:
+        raise ValueError(f"x_shape: needs four sizes (N, C, H, W), got {x_shape!r}")
+    return tuple(positive_int(size, "x_shape") for size in x_shape)
+
+
 def _check_input(x):
-    x = as_float_array(x, "x")
+    x = as_float_input(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
     if min(x.shape) == 0:
         raise ValueError(f"x: empty arrays are not supported, got shape {x.shape}")
@@ -72,7 +80,7 @@ def _checked(x, pool_size, stride, padding):
 
 
 def _check_dy(dy, x, out_hw):
-    dy = as_float_array(dy, "dy")
+    dy = as_float_input(dy, "dy")
     check_shape(dy, x.shape[:2] + out_hw, "dy")
     return dy.astype(np.result_type(x, dy), copy=False)
 
