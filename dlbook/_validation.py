@@ -132,3 +132,29 @@ def check_window_fits(input_hw, pads, window_hw, dilation_hw, name, context):
                 f"{name} {side} {window}{dilated} is larger than the padded input {side} "
                 f"{padded} ({context})"
             )
+
+
+def as_array(value, name):
+    """``np.asarray(value)``, with a ragged nested sequence rejected by a ValueError naming it."""
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # numpy's "setting an array element with a sequence ..."
+        raise ValueError(f"{name}: needs a rectangular array, got a ragged nested sequence") \
+            from error
+
+
+def as_float_input(value, name):
+    """:func:`as_float_array` of any array-like: a list, a tuple, a ragged sequence (rejected)."""
+    return as_float_array(as_array(value, name), name)
+
+
+def axis_index(value, ndim, name="axis"):
+    """Return ``value`` in [0, ndim): an axis of an ``ndim``-D array, given as an int in
+    [-ndim, ndim) (bools, floats and tuples are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: needs an int in [-{ndim}, {ndim}), got {value!r}")
+    if not -ndim <= value < ndim:
+        raise ValueError(
+            f"{name}: needs an int in [-{ndim}, {ndim}) for a {ndim}-D array, got {value!r}"
+        )
+    return int(value) % ndim

@@ -3,17 +3,17 @@
 Every backward function has the signature ``*_backward(dy, x)``: the gradient flowing into the
 activation's output and the activation's *input*, and returns the gradient with respect to that
 input, :math:`\\partial L / \\partial x = \\delta \\odot f'(x)` (softmax: a Jacobian-vector
-product). None of them writes into ``dy``.
+product). None of them writes into ``dy`` or ``x``, and every result is a new array.
 """
 
 import numpy as np
 
-from dlbook._validation import as_float_array, check_shape
+from dlbook._validation import as_float_input, axis_index, check_shape
 
 
 def _check_pair(dy, x):
-    x = as_float_array(x, "x")
-    dy = as_float_array(dy, "dy")
+    x = as_float_input(x, "x")
+    dy = as_float_input(dy, "dy")
     check_shape(dy, x.shape, "dy")
     return dy, x
 
@@ -24,7 +24,7 @@ def relu(x):
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
-    x = as_float_array(x, "x")
+    x = as_float_input(x, "x")
     return np.maximum(x, 0)
 
 
@@ -44,7 +44,7 @@ def sigmoid(x):
     >>> sigmoid(np.array([0.0]))
     array([0.5])
     """
-    x = as_float_array(x, "x")
+    x = as_float_input(x, "x")
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -66,7 +66,7 @@ def tanh(x):
     >>> tanh(np.array([0.0]))
     array([0.])
     """
-    return np.tanh(as_float_array(x, "x"))
+    return np.tanh(as_float_input(x, "x"))
 
 
 def tanh_backward(dy, x):
@@ -84,13 +84,33 @@ def softmax(x, axis=-1):
     """Softmax along ``axis``, :math:`s_k = e^{x_k - m} / \\sum_j e^{x_j - m}` with
     :math:`m = \\max_j x_j` so that no exponential overflows.
 
+    Parameters
+    ----------
+    x : ndarray, any shape with at least one entry along ``axis``
+    axis : int, in [-x.ndim, x.ndim)
+
+    Returns
+    -------
+    s : ndarray, shape of ``x``; non-negative, summing to 1 along ``axis``
+
     >>> softmax(np.array([[0.0, 0.0]]))
     array([[0.5, 0.5]])
     """
-    x = as_float_array(x, "x")
+    x = as_float_input(x, "x")
+    axis = _softmax_axis(x, axis)
     shifted = x - x.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_axis(x, axis):
+    """``axis`` checked against ``x``, which needs at least one cell along it."""
+    if x.ndim == 0:
+        raise ValueError(f"x: needs an array of at least one dimension, got shape {x.shape}")
+    axis = axis_index(axis, x.ndim)
+    if x.shape[axis] == 0:
+        raise ValueError(f"x: needs at least one entry along axis {axis}, got shape {x.shape}")
+    return axis
 
 
 def softmax_backward(dy, x, axis=-1):
@@ -104,5 +124,6 @@ def softmax_backward(dy, x, axis=-1):
     array([[ 0.25, -0.25]])
     """
     dy, x = _check_pair(dy, x)
+    axis = _softmax_axis(x, axis)
     s = softmax(x, axis=axis)
     return s * (dy - (dy * s).sum(axis=axis, keepdims=True))

@@ -12,6 +12,13 @@ A pooling window of ``(KH, KW)`` cells slides over each channel with stride ``(s
 where :math:`R_{ij}` holds the window's real (unpadded) cells: padded cells never win a max and
 never count in an average. Padding follows :func:`dlbook.functional.conv.resolve_padding`.
 
+Non-finite values follow PyTorch and IEEE arithmetic: a window's max is NaN if it holds a NaN,
+and its gradient then goes to the window's last NaN in row-major order (PyTorch's loop takes a
+cell when ``value > best or isnan(value)``); otherwise to its first maximal cell, so a window of
+-inf cells passes its gradient to its first real cell. An average is NaN where a window holds
+NaN or both infinities, +-inf where it holds one of them, and finite wherever the mean of the
+window's finite cells is representable (a sum that overflows is taken again as a sum of shares).
+
 The kernels never loop over windows: they loop over the KH + KW (forward) or KH*KW (backward)
 offsets inside a window, and each offset is one strided slice of the whole batch. A window is a
 rectangle, so its max (or sum) is taken in two steps, first down the KH rows of the window, then
@@ -23,8 +30,8 @@ comparisons. The readable loop versions are in :mod:`dlbook.functional.reference
 
 import numpy as np
 
-from dlbook._validation import (as_float_array, check_ndim, check_shape, check_window_fits,
-                                positive_int_pair)
+from dlbook._validation import (as_float_input, check_ndim, check_shape, check_window_fits,
+                                positive_int, positive_int_pair)
 from dlbook.functional.conv import _pad, conv_output_size, resolve_padding
 
 
@@ -34,6 +41,7 @@ def pool_geometry(x_shape, pool_size, stride=None, padding=0):
     ``pads`` is ``((top, bottom), (left, right))``. Each padding amount must be smaller than
     the window, so that every window holds at least one real cell.
     """
+    x_shape = _shape_of_images(x_shape)
     pool = positive_int_pair(pool_size, "pool_size")
     stride = pool if stride is None else positive_int_pair(stride, "stride")
     pads = resolve_padding(padding, x_shape[2:], pool, stride)
@@ -50,8 +58,15 @@ def pool_geometry(x_shape, pool_size, stride=None, padding=0):
     return pool, stride, pads, tuple(out)
 
 
+def _shape_of_images(x_shape):
+    """``x_shape`` as a tuple of four positive ints (N, C, H, W)."""
+    if not isinstance(x_shape, (tuple, list)) or len(x_shape) != 4:
+        raise ValueError(f"x_shape: needs four sizes (N, C, H, W), got {x_shape!r}")
+    return tuple(positive_int(size, "x_shape") for size in x_shape)
+
+
 def _check_input(x):
-    x = as_float_array(x, "x")
+    x = as_float_input(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
     if min(x.shape) == 0:
         raise ValueError(f"x: empty arrays are not supported, got shape {x.shape}")
@@ -65,7 +80,7 @@ def _checked(x, pool_size, stride, padding):
 
 
 def _check_dy(dy, x, out_hw):
-    dy = as_float_array(dy, "dy")
+    dy = as_float_input(dy, "dy")
     check_shape(dy, x.shape[:2] + out_hw, "dy")
     return dy.astype(np.result_type(x, dy), copy=False)
 
@@ -123,7 +138,7 @@ def max_pool2d(x, pool_size, stride=None, padding=0):
     Returns
     -------
     y : ndarray, shape (N, C, OH, OW)
-        Same floating dtype as ``x`` (integers become float64).
+        Same floating dtype as ``x`` (integers become float64); NaN where the window holds a NaN.
 
     Examples
     --------
@@ -139,7 +154,9 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     """Gradient of :func:`max_pool2d` with respect to ``x``.
 
     Each window passes its whole gradient to the cell that won its max; when several cells tie,
-    to the first of them in row-major order (as PyTorch does). Overlapping windows add up.
+    to the first of them in row-major order (as PyTorch does), so a window of -inf cells passes
+    it to its first real cell; a window holding NaN passes it to its last NaN in row-major order
+    (as PyTorch's CPU loop does). Overlapping windows add up.
 
     .. math::
 
@@ -162,7 +179,10 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     with three boolean arrays of the output's shape: ``is_max`` (this offset's cell equals its
     window's max), ``taken`` (an earlier offset's did) and ``first = is_max & ~taken``, the
     windows whose gradient this offset receives, ``dy * first``. A mask ``x == max`` alone would
-    hand the gradient to every tied cell.
+    hand the gradient to every tied cell. With padding, ``is_max`` is also restricted to real
+    cells (a -inf padded cell equals the max of a -inf window). A NaN window's max equals no
+    cell; when there are any, a second pass visits the offsets in reverse order with ``is_max``
+    the NaN cells, so each such window's gradient goes to its last NaN.
 
     Examples
     --------
@@ -175,21 +195,47 @@ def max_pool2d_backward(dy, x, pool_size, stride=None, padding=0):
     dy = _check_dy(dy, x, out_hw)
     if pool == stride == (2, 2) and pads == ((0, 0), (0, 0)):
         return _max_pool_2x2_backward(dy, x)
+    return _max_pool_backward_windows(dy, x, pool, stride, pads, out_hw)
+
+
+def _max_pool_backward_windows(dy, x, pool, stride, pads, out_hw):
+    """:func:`max_pool2d_backward` for any window, on checked arguments."""
     xp = _pad(x, pads, value=-np.inf)
     best = _window_reduce(xp, pool, stride, out_hw, np.maximum)
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
     is_max = np.empty(best.shape, dtype=bool)  # this offset holds its window's max
     first = np.empty(best.shape, dtype=bool)  # ... and no earlier offset did
     taken = np.zeros(best.shape, dtype=bool)  # some earlier offset held the max
-    for _, (rows, cols) in _offset_slices(pool, stride, out_hw):
+    padded = pads != ((0, 0), (0, 0))
+    for index, (rows, cols) in _offset_slices(pool, stride, out_hw):
         np.equal(xp[:, :, rows, cols], best, out=is_max)
+        if padded:  # a -inf padded cell equals the max of a window of -inf: it must not win
+            np.logical_and(is_max, _real_at_offset(index, x.shape[2:], pool, stride, pads,
+                                                   out_hw), out=is_max)
         np.greater(is_max, taken, out=first)
         np.logical_or(taken, is_max, out=taken)
         if _overlapping(pool, stride):
             dxp[:, :, rows, cols] += dy * first
         else:  # every input cell is in at most one window: write, don't add
             np.multiply(dy, first, out=dxp[:, :, rows, cols])
+    if np.isnan(best.max()):  # a window holding NaN equals no cell: it goes to its last NaN
+        taken.fill(False)
+        for _, (rows, cols) in reversed(list(_offset_slices(pool, stride, out_hw))):
+            np.isnan(xp[:, :, rows, cols], out=is_max)
+            np.greater(is_max, taken, out=first)
+            np.logical_or(taken, is_max, out=taken)
+            dxp[:, :, rows, cols] += dy * first
     return _crop(dxp, pads, x.shape[2:])
+
+
+def _real_at_offset(index, shape_hw, pool, stride, pads, out_hw):
+    """(OH, OW) booleans: whether offset ``index`` (row-major) of each window is a real cell."""
+    offset = divmod(index, pool[1])
+    real = []
+    for p, size, s, (before, _), out in zip(offset, shape_hw, stride, pads, out_hw):
+        position = np.arange(out) * s + p - before
+        real.append((position >= 0) & (position < size))
+    return np.logical_and.outer(real[0], real[1])
 
 
 def _max_pool_2x2_backward(dy, x):
@@ -199,6 +245,9 @@ def _max_pool_2x2_backward(dy, x):
     ``2i + 1``). Its first maximum in row-major order is found with strict comparisons, one row
     of the window at a time: in each row the right cell wins only if it is larger (``b > a``,
     ``d > c``), and the lower row wins only if its maximum is larger (``max(c, d) > max(a, b)``).
+    When some window holds a NaN, a NaN on the right (``isnan(b)``) or in the lower row
+    (``isnan(max(c, d))``, as ``np.maximum`` passes NaN on) wins as well: that is PyTorch's
+    ``value > best or isnan(value)`` taken in two steps, so the last NaN of a window wins.
     The two choices route ``dy[i, j]`` to one cell: first to the winning row, then to the
     winning cell of that row. Each step is one whole-array operation in the dtype of ``dy``
     (a boolean times a float is the float or zero); the even and odd columns of ``x`` are
@@ -211,8 +260,11 @@ def _max_pool_2x2_backward(dy, x):
     np.copyto(columns[0], x[:, :, :h, 0:w:2])
     np.copyto(columns[1], x[:, :, :h, 1:w:2])
     goes_right = np.greater(columns[1], columns[0])  # (N, C, H, OW): b > a, d > c
-    row_max = np.maximum(columns[0], columns[1], out=columns[0])
+    row_max = np.maximum(columns[0], columns[1], out=columns[0])  # NaN if a or b is
     goes_down = np.greater(row_max[:, :, 1::2], row_max[:, :, 0::2])  # (N, C, OH, OW)
+    if np.isnan(row_max.max()):  # a NaN takes the gradient from anything before it
+        np.logical_or(goes_right, np.isnan(columns[1]), out=goes_right)
+        np.logical_or(goes_down, np.isnan(row_max[:, :, 1::2]), out=goes_down)
     row_grad = np.empty((n, c, oh, 2, ow), dtype=dy.dtype)  # dy in its window's winning row
     np.multiply(dy, ~goes_down, out=row_grad[:, :, :, 0])
     np.multiply(dy, goes_down, out=row_grad[:, :, :, 1])
@@ -248,12 +300,31 @@ def avg_pool2d(x, pool_size, stride=None, padding=0):
     -------
     y : ndarray, shape (N, C, OH, OW), of the dtype of ``x``
 
+    Notes
+    -----
+    Where a window's sum overflows (float32 cells near :math:`3 \\cdot 10^{38}`), that window is
+    summed again from its cells scaled by a power of two :math:`2^{-e} \\le 1/(K_H K_W)`, which
+    is exact and cannot overflow, and the mean is scaled back: it is +-inf only if the mean
+    itself is not representable.
+
     Examples
     --------
     >>> avg_pool2d(np.arange(8.0).reshape(1, 1, 2, 4), 2)   # windows [0 1; 4 5] and [2 3; 6 7]
     array([[[[2.5, 4.5]]]])
     """
     x, (pool, stride, pads, out_hw) = _checked(x, pool_size, stride, padding)
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE; an overflow is taken again below
+        mean = _window_mean(x, pool, stride, pads, out_hw)
+    if not np.isfinite(mean).all():  # an inf or NaN cell, or a window's sum overflowed
+        scale = 0.5 ** int(np.ceil(np.log2(pool[0] * pool[1])))  # a power of 2: exact
+        with np.errstate(over="ignore", invalid="ignore"):
+            shares = _window_mean(x * scale, pool, stride, pads, out_hw) / scale
+        np.copyto(mean, shares, where=~np.isfinite(mean))
+    return mean
+
+
+def _window_mean(x, pool, stride, pads, out_hw):
+    """The mean of the real cells of each window, as the windows' sums over their counts."""
     total = _window_reduce(_pad(x, pads), pool, stride, out_hw, np.add)
     if pads == ((0, 0), (0, 0)):
         total /= pool[0] * pool[1]  # every window is all real cells

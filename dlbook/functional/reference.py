@@ -139,36 +139,51 @@ def _windows(shape, pool, stride, pads, out_hw):
                     yield n, c, i, j, cells
 
 
+def _window_winner(x, n, c, cells):
+    """The cell (row, col) of ``cells`` whose value is the window's max, found as PyTorch's loop
+    finds it: visit the cells in row-major order and take a cell when it is larger than the best
+    so far (which starts at -inf) or is NaN. So ties go to the first maximal cell, a window of
+    -inf cells to its first cell, and a window holding NaNs to its LAST NaN (a NaN compares
+    false with everything, so only a later NaN replaces it)."""
+    best, best_value = cells[0], -np.inf
+    for row, col in cells:
+        value = x[n, c, row, col]
+        if value > best_value or np.isnan(value):
+            best, best_value = (row, col), value
+    return best
+
+
 def max_pool2d_naive(x, pool_size, stride=None, padding=0):
-    """Loop version of :func:`dlbook.functional.max_pool2d`: the max over each window's real cells."""
+    """Loop version of :func:`dlbook.functional.max_pool2d`: the max over each window's real
+    cells (NaN if one of them is NaN)."""
     x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
     y = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
     for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
-        y[n, c, i, j] = max(x[n, c, row, col] for row, col in cells)
+        row, col = _window_winner(x, n, c, cells)
+        y[n, c, i, j] = x[n, c, row, col]
     return y
 
 
 def max_pool2d_backward_naive(dy, x, pool_size, stride=None, padding=0):
     """Loop version of :func:`dlbook.functional.max_pool2d_backward`: each window's gradient goes
-    to the first of its cells (row-major) that holds the window's max."""
+    to the cell that :func:`max_pool2d_naive` took its value from."""
     x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
     dy = _gradient(dy, x.shape[:2] + out_hw, x)
     dx = np.zeros(x.shape, dtype=dy.dtype)
     for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
-        best = cells[0]
-        for row, col in cells[1:]:
-            if x[n, c, row, col] > x[n, c, best[0], best[1]]:
-                best = (row, col)
-        dx[n, c, best[0], best[1]] += dy[n, c, i, j]
+        row, col = _window_winner(x, n, c, cells)
+        dx[n, c, row, col] += dy[n, c, i, j]
     return dx
 
 
 def avg_pool2d_naive(x, pool_size, stride=None, padding=0):
-    """Loop version of :func:`dlbook.functional.avg_pool2d`: the mean of each window's real cells."""
+    """Loop version of :func:`dlbook.functional.avg_pool2d`: the mean of each window's real cells,
+    summed as shares ``x / |R|`` so that it overflows only where the mean itself does (IEEE
+    otherwise: a window holding +inf and -inf averages to NaN)."""
     x, pool, stride, pads, out_hw = _pool_arguments(x, pool_size, stride, padding)
     y = np.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
     for n, c, i, j, cells in _windows(x.shape, pool, stride, pads, out_hw):
-        y[n, c, i, j] = sum(x[n, c, row, col] for row, col in cells) / len(cells)
+        y[n, c, i, j] = sum(x[n, c, row, col] / len(cells) for row, col in cells)
     return y
 
 
