@@ -4,6 +4,7 @@ that they fit the model's last layer and that the targets fit the loss."""
 import numpy as np
 
 from dlbook import optim
+from dlbook._validation import array_argument
 
 __all__ = ["LOSSES", "OPTIMIZERS", "METRICS", "CROSS_ENTROPIES", "get_optimizer", "get_loss",
            "get_metrics", "check_loss_and_output", "check_targets", "true_classes"]
@@ -107,7 +108,7 @@ def check_targets(loss, y, n, output_shape, dtype, name="y", x_name="x"):
     >>> check_targets("sparse_categorical_crossentropy", [0, 2], 2, (3,), np.float32)
     array([0, 2])
     """
-    y = np.asarray(y)
+    y = array_argument(y, name)
     if y.dtype.kind == "c":
         raise TypeError(f"{name}: complex targets are not supported, got dtype {y.dtype}")
     if y.dtype.kind not in "biuf":

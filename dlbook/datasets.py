@@ -123,6 +123,8 @@ def sample_image(name="china.jpg", gray=True):
     >>> sample_image().shape
     (427, 640)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name: needs one of {SAMPLE_IMAGE_NAMES}, got {type(name).__name__}")
     if name not in SAMPLE_IMAGE_NAMES:
         raise ValueError(f"name: needs one of {SAMPLE_IMAGE_NAMES}, got {name!r}")
     gray = boolean(gray, "gray")
