@@ -68,7 +68,7 @@ def get_metrics(metrics):
     if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
         raise TypeError(f"metrics: needs a list such as ['accuracy'], got {metrics!r}")
     for metric in metrics:
-        if metric not in METRICS:
+        if not isinstance(metric, str) or metric not in METRICS:
             raise ValueError(f"metrics: unknown metric {metric!r}; choose from {list(METRICS)}")
     return list(dict.fromkeys(metrics))
 

@@ -5,7 +5,7 @@ scikit-learn is imported inside the functions, so ``import dlbook`` stays light.
 
 import numpy as np
 
-from dlbook._validation import boolean, fraction, non_negative_int
+from dlbook._validation import array_argument, boolean, fraction, non_negative_int
 
 __all__ = ["load_digits", "sample_image", "stratified_split"]
 
@@ -41,7 +41,7 @@ def stratified_split(labels, test_fraction=0.2, seed=0):
     >>> len(train), len(test)
     (6, 2)
     """
-    labels = np.asarray(labels)
+    labels = array_argument(labels, "labels")
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(
             f"labels: needs a 1-D array of int class ids, got shape {labels.shape} "

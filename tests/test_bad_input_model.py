@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlbook.callbacks import History
-from dlbook.datasets import load_digits, sample_image
+from dlbook.datasets import load_digits, sample_image, stratified_split
 from dlbook.functional import softmax_cross_entropy
 from dlbook.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from dlbook.model import Sequential
@@ -74,6 +74,8 @@ BAD_CALLS = [
      ["'accuracy'"]),
     (lambda m: m.compile(optimizer="sgd", loss="mse", metrics=["auc"]), ValueError, "metrics",
      ["'auc'"]),
+    (lambda m: m.compile(optimizer="sgd", loss="mse", metrics=[np.array(["accuracy"] * 2)]),
+     ValueError, "metrics", ["array"]),
     # fit
     (lambda m: m.fit(X, Y, shuffle="False", verbose=0), TypeError, "shuffle", ["'False'"]),
     (lambda m: m.fit(X, Y, shuffle=0, verbose=0), TypeError, "shuffle", ["0"]),
@@ -117,6 +119,7 @@ BAD_CALLS = [
     (lambda m: sample_image(gray="no"), TypeError, "gray", ["'no'"]),
     (lambda m: load_digits(test_fraction="0.2"), TypeError, "test_fraction", ["'0.2'"]),
     (lambda m: load_digits(seed=-1), ValueError, "seed", ["-1"]),
+    (lambda m: stratified_split([[0, 1], [2]]), ValueError, "labels", ["rectangular"]),
 ]
 
 
