@@ -14,7 +14,7 @@ def as_float_array(x, name):
     and numpy's BLAS has no float16 or extended-precision matrix product, so the library
     computes in float32 or float64 only; cast with ``x.astype(np.float32)``.
     """
-    array = np.asarray(x)
+    array = as_array(x, name)
     kind = array.dtype.kind
     if kind == "c":
         raise TypeError(f"{name}: complex input is not supported, got dtype {array.dtype}")
@@ -135,17 +135,21 @@ def check_window_fits(input_hw, pads, window_hw, dilation_hw, name, context):
 
 
 def as_array(value, name):
-    """``np.asarray(value)``, with a ragged nested sequence rejected by a ValueError naming it."""
+    """Return ``np.asarray(value)``; a ragged or unconvertible ``value`` is a ValueError that
+    names the argument (instead of numpy's "inhomogeneous shape").
+
+    >>> as_array([[1, 2], [3]], "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x: needs a rectangular array of numbers, got a list that numpy cannot convert
+    """
     try:
         return np.asarray(value)
-    except ValueError as error:  # numpy's "setting an array element with a sequence ..."
-        raise ValueError(f"{name}: needs a rectangular array, got a ragged nested sequence") \
-            from error
-
-
-def as_float_input(value, name):
-    """:func:`as_float_array` of any array-like: a list, a tuple, a ragged sequence (rejected)."""
-    return as_float_array(as_array(value, name), name)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"{name}: needs a rectangular array of numbers, got a {type(value).__name__} that "
+            f"numpy cannot convert"
+        ) from None
 
 
 def axis_index(value, ndim, name="axis"):
@@ -158,3 +162,42 @@ def axis_index(value, ndim, name="axis"):
             f"{name}: needs an int in [-{ndim}, {ndim}) for a {ndim}-D array, got {value!r}"
         )
     return int(value) % ndim
+
+
+def random_generator_argument(value, name="rng"):
+    """Check a source of randomness for ``np.random.default_rng``: None, a seed (int >= 0), a
+    ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence``; returned unchanged."""
+    if value is None or isinstance(
+        value, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)
+    ):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name}: needs None, a seed (an int >= 0) or a numpy.random.Generator, got {value!r}"
+        )
+    return non_negative_int(value, name)
+
+
+def weight_list(weights, shapes, name="weights"):
+    """Check a list of arrays against the parameter ``shapes``, all before anything is written;
+    return the arrays as float ndarrays, in order.
+
+    Needs a list or tuple (``get_weights()``'s list) of exactly ``len(shapes)`` real arrays,
+    ``weights[i]`` of shape ``shapes[i]``.
+
+    >>> [w.shape for w in weight_list([np.zeros((2, 3)), [0, 1, 2]], [(2, 3), (3,)])]
+    [(2, 3), (3,)]
+    """
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(
+            f"{name}: needs a list of arrays (as get_weights() returns), got "
+            f"{type(weights).__name__}"
+        )
+    if len(weights) != len(shapes):
+        raise ValueError(f"{name}: needs {len(shapes)} arrays, got {len(weights)}")
+    arrays = []
+    for index, (weight, shape) in enumerate(zip(weights, shapes)):
+        array = as_float_array(weight, f"{name}[{index}]")
+        check_shape(array, shape, f"{name}[{index}]")
+        arrays.append(array)
+    return arrays

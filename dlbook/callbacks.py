@@ -34,6 +34,9 @@ class Callback:
 
     def set_params(self, params):
         """Receive ``fit``'s parameters (a dict, copied)."""
+        if not isinstance(params, dict):
+            raise TypeError(f"params: needs a dict such as {{'epochs': 5}}, got "
+                            f"{type(params).__name__}")
         self.params = dict(params)
 
     def on_train_begin(self, logs=None):
@@ -77,7 +80,7 @@ class History(Callback):
 
     def __init__(self, params=None):
         super().__init__()
-        self.set_params(params or {})
+        self.set_params({} if params is None else params)
         self.history = {}
         self.epoch = []
 

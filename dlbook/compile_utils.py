@@ -4,6 +4,7 @@ that they fit the model's last layer and that the targets fit the loss."""
 import numpy as np
 
 from dlbook import optim
+from dlbook._validation import as_array
 
 __all__ = ["LOSSES", "OPTIMIZERS", "METRICS", "CROSS_ENTROPIES", "get_optimizer", "get_loss",
            "get_metrics", "check_loss_and_output", "check_targets", "true_classes"]
@@ -67,7 +68,7 @@ def get_metrics(metrics):
     if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
         raise TypeError(f"metrics: needs a list such as ['accuracy'], got {metrics!r}")
     for metric in metrics:
-        if metric not in METRICS:
+        if not isinstance(metric, str) or metric not in METRICS:
             raise ValueError(f"metrics: unknown metric {metric!r}; choose from {list(METRICS)}")
     return list(dict.fromkeys(metrics))
 
@@ -107,7 +108,7 @@ def check_targets(loss, y, n, output_shape, dtype, name="y", x_name="x"):
     >>> check_targets("sparse_categorical_crossentropy", [0, 2], 2, (3,), np.float32)
     array([0, 2])
     """
-    y = np.asarray(y)
+    y = as_array(y, name)
     if y.dtype.kind == "c":
         raise TypeError(f"{name}: complex targets are not supported, got dtype {y.dtype}")
     if y.dtype.kind not in "biuf":

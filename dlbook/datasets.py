@@ -5,7 +5,7 @@ scikit-learn is imported inside the functions, so ``import dlbook`` stays light.
 
 import numpy as np
 
-from dlbook._validation import boolean, fraction, non_negative_int
+from dlbook._validation import as_array, boolean, fraction, non_negative_int
 
 __all__ = ["load_digits", "sample_image", "stratified_split"]
 
@@ -41,7 +41,7 @@ def stratified_split(labels, test_fraction=0.2, seed=0):
     >>> len(train), len(test)
     (6, 2)
     """
-    labels = np.asarray(labels)
+    labels = as_array(labels, "labels")
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(
             f"labels: needs a 1-D array of int class ids, got shape {labels.shape} "
@@ -123,6 +123,8 @@ def sample_image(name="china.jpg", gray=True):
     >>> sample_image().shape
     (427, 640)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name: needs one of {SAMPLE_IMAGE_NAMES}, got {type(name).__name__}")
     if name not in SAMPLE_IMAGE_NAMES:
         raise ValueError(f"name: needs one of {SAMPLE_IMAGE_NAMES}, got {name!r}")
     gray = boolean(gray, "gray")

@@ -30,72 +30,19 @@ it to seed its mask generator); ``fit`` shuffles from its own seed or else the m
 seeds give the same training bit for bit, a resumed one included.
 """
 
-import numbers
-
 import numpy as np
 
 from dlbook import compile_utils, saving
-from dlbook._validation import as_float_array, float_dtype, optional_seed, positive_int
+from dlbook._validation import boolean, float_dtype, optional_seed, positive_int, weight_list
 from dlbook.callbacks import History, format_logs
 from dlbook.compile_utils import LOSSES, METRICS, OPTIMIZERS
-from dlbook.layers import Layer
+from dlbook.layer_stack import append_layers, build_layers, input_shape_tuple, plan_shapes
 from dlbook.summary import summary_lines
-from dlbook.training import EpochMeans, backward, check_fit_arguments, check_verbose, check_x
-from dlbook.training import evaluate_batches, fit_epochs, loss_and_gradient, predict_batches
-from dlbook.training import prepare_data, prepare_validation, train_step
+from dlbook.training import EpochMeans, backward, build_for, check_fit_arguments, check_verbose
+from dlbook.training import check_x, evaluate_batches, fit_epochs, loss_and_gradient
+from dlbook.training import predict_batches, prepare_data, prepare_validation, train_step
 
 __all__ = ["Sequential", "History", "LOSSES", "OPTIMIZERS", "METRICS"]
-
-
-def _input_shape_tuple(value):
-    """A per-sample shape; a leading None (Keras' batch dimension) is dropped."""
-    if isinstance(value, (tuple, list)) and len(value) > 1 and value[0] is None:
-        value = value[1:]
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, (tuple, list)) or not value:
-        raise TypeError(f"input_shape: needs a tuple such as (1, 8, 8), got {value!r}")
-    try:
-        return tuple(positive_int(v, "input_shape") for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"input_shape: needs a tuple of positive ints such as (1, 8, 8), got {value!r}"
-        ) from None
-
-
-def _build_layer(layer, input_shape, rng, dtype):
-    """Build ``layer`` unless it is already built for this input; True if it was built."""
-    if layer.built:
-        if layer.input_shape != tuple(input_shape) or layer.dtype != dtype:
-            raise ValueError(
-                f"{layer.where}: is already built for input shape {layer.input_shape} and "
-                f"dtype {layer.dtype}, but here it gets {tuple(input_shape)} and {dtype}"
-            )
-        return False
-    layer.build(input_shape, rng, dtype)
-    return True
-
-
-def _unique_name(layer, layers):
-    """Check that ``layer`` may join ``layers`` and return its name there, Keras style: an
-    unnamed layer becomes ``'dense'``, ``'dense_1'``, ... (the first not taken); a named one
-    keeps its name, which must not be taken."""
-    if not isinstance(layer, Layer):
-        raise TypeError(f"layers: needs dlbook.layers.Layer objects, got {type(layer).__name__}")
-    if any(existing is layer for existing in layers):
-        raise ValueError(f"layers: {layer.where} is already in the model")
-    names = {existing.name for existing in layers}
-    if not layer.has_default_name:
-        if layer.name in names:
-            raise ValueError(
-                f"layers: two layers are named {layer.name!r}; layer names must be unique"
-            )
-        return layer.name
-    name, count = layer.default_name, 0
-    while name in names:
-        count += 1
-        name = f"{layer.default_name}_{count}"
-    return name
 
 
 class Sequential:
@@ -143,37 +90,43 @@ class Sequential:
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(f"layers: needs a list of layers, got {type(layers).__name__}")
-            for layer in layers:
-                self._append(layer)
-        if self.layers and self.layers[0].input_shape_argument is not None:
-            self.build()
+            append_layers(self, list(layers), None)
 
     # -- structure ---------------------------------------------------------------------------
 
-    def _append(self, layer):
-        layer.name = _unique_name(layer, self.layers)
-        self.layers.append(layer)
-
     def add(self, layer):
-        """Append a layer (built at once if the model is already built)."""
-        self._append(layer)
+        """Append a layer (built at once if the model is already built). A rejected layer
+        leaves the model and the layer as they were."""
+        append_layers(self, [layer], self._init_rng, "layer")
+
+    def compute_output_shape(self, input_shape):
+        """The per-sample output shape for samples of ``input_shape`` (Keras' method),
+        checking that every layer can take its input; builds nothing.
+
+        >>> from dlbook.layers import Conv2D, Flatten
+        >>> model = Sequential([Conv2D(2, 3), Flatten()])
+        >>> model.compute_output_shape((1, 5, 5)), model.built
+        ((18,), False)
+        """
+        if not self.layers:
+            raise ValueError("input_shape: the model has no layers; add some first")
+        shape = input_shape_tuple(input_shape)
         if self.built:
-            previous = self.layers[-2].output_shape if len(self.layers) > 1 else self.input_shape
-            try:
-                _build_layer(layer, previous, self._init_rng, self.dtype)
-            except Exception:
-                self.layers.pop()
-                raise
-        elif len(self.layers) == 1 and layer.input_shape_argument is not None:
-            self.build()
+            if shape != self.input_shape:
+                raise ValueError(
+                    f"input_shape: the model is built for {self.input_shape}, got {shape}"
+                )
+            return self.output_shape
+        return plan_shapes(self.layers, shape, self.dtype)[-1]
 
     def build(self, input_shape=None):
         """Create every layer's weights for samples of ``input_shape`` (e.g. ``(1, 8, 8)``;
         Keras' ``(None, 1, 8, 8)`` too; default: the first layer's ``input_shape``).
 
         The initial weights come from ``np.random.default_rng(seed)``, layer by layer in order.
-        If a layer cannot take its input, the error names it and no layer stays built.
-        Building a built model again does nothing.
+        Every layer is checked for its input before any is built: if one cannot take its
+        input, the error names it and nothing changes. Building a built model again does
+        nothing.
         """
         if not self.layers:
             raise ValueError("build: the model has no layers; add some first")
@@ -184,25 +137,13 @@ class Sequential:
                     "input_shape: the first layer has no input_shape; call "
                     "model.build((C, H, W)) or give the first layer input_shape=(C, H, W)"
                 )
-        shape = _input_shape_tuple(input_shape)
+        shape = input_shape_tuple(input_shape)
+        self.compute_output_shape(shape)
         if self.built:
-            if shape != self.input_shape:
-                raise ValueError(
-                    f"input_shape: the model is built for {self.input_shape}, got {shape}"
-                )
             return
         rng = np.random.default_rng(self.seed)
-        built_now = []
-        try:
-            for layer in self.layers:
-                if _build_layer(layer, shape, rng, self.dtype):
-                    built_now.append(layer)
-                shape = layer.output_shape
-        except Exception:
-            for layer in built_now:
-                layer.reset()
-            raise
-        self.input_shape = _input_shape_tuple(input_shape)
+        build_layers(self.layers, shape, rng, self.dtype)
+        self.input_shape = shape
         self._init_rng = rng
         self.built = True
 
@@ -225,17 +166,12 @@ class Sequential:
         return [p.data.copy() for p in self.params]
 
     def set_weights(self, weights):
-        """Overwrite all parameters from a list of arrays (as :meth:`get_weights` returns)."""
-        weights, params = list(weights), self.params
-        if len(weights) != len(params):
-            raise ValueError(f"weights: needs {len(params)} arrays, got {len(weights)}")
-        for index, (p, w) in enumerate(zip(params, weights)):
-            if np.shape(w) != p.data.shape:
-                raise ValueError(
-                    f"weights[{index}]: needs shape {p.data.shape}, got {np.shape(w)}"
-                )
-        for p, w in zip(params, weights):
-            p.data[...] = as_float_array(w, "weights")
+        """Overwrite all parameters from a list of arrays (as :meth:`get_weights` returns);
+        every array is checked before any is written."""
+        params = self.params
+        arrays = weight_list(weights, [p.data.shape for p in params])
+        for p, w in zip(params, arrays):
+            p.data[...] = w
 
     # -- compile, and the methods that take (x, y) ------------------------------------------
 
@@ -270,7 +206,9 @@ class Sequential:
         """Fill every parameter's ``.grad`` with the gradient of the mean loss on ``(x, y)``,
         without updating anything; return the loss: one forward and one backward pass of
         :meth:`fit` on the whole of ``x`` (Dropout off by default, e.g. for gradient checks)."""
+        training = boolean(training, "training")
         x, y = prepare_data(self, "compute_gradients", x, y)
+        build_for(self, x)
         _, loss, gradient = loss_and_gradient(self, x, y, training)
         backward(self, gradient)
         return loss
@@ -280,6 +218,7 @@ class Sequential:
         accuracy]`` with metrics. Raises FloatingPointError, without updating, if the loss is
         not finite."""
         x, y = prepare_data(self, "train_on_batch", x, y)
+        build_for(self, x)
         loss, outputs = train_step(self, x, y, "train_on_batch")
         means = EpochMeans(self.metrics)
         means.update(loss, outputs, compile_utils.true_classes(self.loss, y))
@@ -333,7 +272,8 @@ class Sequential:
         epochs, batch_size, shuffle, verbose, seed, initial_epoch = check_fit_arguments(
             epochs, batch_size, shuffle, verbose, seed, initial_epoch)
         x, y = prepare_data(self, "fit", x, y)
-        validation = prepare_validation(self, validation_data)
+        validation = prepare_validation(self, validation_data, x.shape[1:])
+        build_for(self, x)
         return fit_epochs(self, x, y, validation, epochs, initial_epoch, batch_size, shuffle,
                           seed, verbose)
 
@@ -344,7 +284,9 @@ class Sequential:
         line ``loss: 0.1234 - accuracy: 0.9667``."""
         batch_size = positive_int(batch_size, "batch_size")
         verbose = check_verbose(verbose)
+        return_dict = boolean(return_dict, "return_dict")
         x, y = prepare_data(self, "evaluate", x, y)
+        build_for(self, x)
         logs = evaluate_batches(self, x, y, batch_size)
         if verbose:
             print(format_logs(logs))
@@ -359,13 +301,17 @@ class Sequential:
         ``verbose=1`` shows a progress bar."""
         batch_size = positive_int(batch_size, "batch_size")
         verbose = check_verbose(verbose)
-        return predict_batches(self, check_x(self, x), batch_size, verbose)
+        x = check_x(self, x)
+        build_for(self, x)
+        return predict_batches(self, x, batch_size, verbose)
 
     def layer_outputs(self, x, training=False):
         """The output of every layer for ``x``, as a list (``[0]``: the first layer's feature
         maps, (N, O, H, W) for a Conv2D). For a single layer, ``model.layers[i].forward`` on
         the previous layer's output does the same."""
+        training = boolean(training, "training")
         x = check_x(self, x)
+        build_for(self, x)
         outputs = []
         for layer in self.layers:
             x = layer.forward(x, training=training)
@@ -376,7 +322,10 @@ class Sequential:
 
     def summary(self, print_fn=None):
         """Print a Keras-like table of the layers: name (type), output shape, parameter count,
-        and the totals (see :func:`dlbook.summary.summary_lines`). Needs a built model."""
+        and the totals (see :func:`dlbook.summary.summary_lines`). Needs a built model;
+        ``print_fn`` (default ``print``) gets each line."""
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(f"print_fn: needs a function such as print, got {print_fn!r}")
         for text in summary_lines(self):
             (print if print_fn is None else print_fn)(text)
 

@@ -20,14 +20,14 @@ import numpy as np
 
 from tqdm import tqdm
 
-from dlbook._validation import as_float_array, boolean, non_negative_int, optional_seed
+from dlbook._validation import boolean, as_float_array, non_negative_int, optional_seed
 from dlbook._validation import positive_int
 from dlbook.callbacks import History, ProgressLogger
 from dlbook.compile_utils import CROSS_ENTROPIES, check_loss_and_output, check_targets
 from dlbook.compile_utils import true_classes
 from dlbook.functional import mean_squared_error, softmax_cross_entropy
 
-__all__ = ["check_verbose", "check_fit_arguments", "check_x", "prepare_data",
+__all__ = ["check_verbose", "check_fit_arguments", "check_x", "build_for", "prepare_data",
            "prepare_validation", "forward", "loss_and_gradient", "backward", "train_step",
            "EpochMeans", "evaluate_batches", "predict_batches", "fit_epochs"]
 
@@ -53,46 +53,60 @@ def check_fit_arguments(epochs, batch_size, shuffle, verbose, seed, initial_epoc
             check_verbose(verbose), optional_seed(seed), initial_epoch)
 
 
-def check_x(model, x, name="x"):
-    """Validate a batch of inputs for ``model``, build the model from it if needed, and
-    return it cast to the model's dtype; ``name`` is how messages call it."""
+def check_x(model, x, name="x", input_shape=None):
+    """Validate a batch of inputs for ``model`` and return it cast to the model's dtype;
+    ``name`` is how messages call it. Builds nothing: an unbuilt model is checked for the
+    shape of ``x`` (every layer must be able to take its input, see
+    ``Sequential.compute_output_shape``), or for ``input_shape`` when one is given (the
+    per-sample shape that the model is about to be built for)."""
     if not model.layers:
         raise ValueError(f"{name}: the model has no layers")
     x = as_float_array(x, name)
     if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"{name}: needs a batch (N, ...) with N >= 1, got shape {x.shape}")
-    if not model.built:
-        model.build(x.shape[1:])
-    if x.shape[1:] != model.input_shape:
+    expected = model.input_shape if model.built else input_shape
+    if expected is None:
+        model.compute_output_shape(x.shape[1:])
+    elif x.shape[1:] != tuple(expected):
         raise ValueError(
             f"{name}: the first layer, {model.layers[0].where}, takes input of shape "
-            f"{(None, *model.input_shape)}, got shape {x.shape}"
+            f"{(None, *expected)}, got shape {x.shape}"
         )
     return x.astype(model.dtype, copy=False)
 
 
-def prepare_data(model, method, x, y, x_name="x", y_name="y"):
+def build_for(model, x):
+    """Build ``model`` for the samples of a checked ``x`` unless it is built."""
+    if not model.built:
+        model.build(x.shape[1:])
+
+
+def prepare_data(model, method, x, y, x_name="x", y_name="y", input_shape=None):
     """The one prelude of fit, evaluate, train_on_batch and compute_gradients.
 
     Checks, in this order, that the model is compiled (RuntimeError naming ``method``), that
-    ``x`` fits the first layer (building the model if needed), that the loss fits the last
-    layer and that ``y`` fits the loss; returns ``(x, y)`` ready for training. ``x_name`` and
-    ``y_name`` are how messages call them (``'validation_data[0]'``, ...).
+    ``x`` fits the first layer (see :func:`check_x`), that the loss fits the last layer and
+    that ``y`` fits the loss; returns ``(x, y)`` ready for training. It builds nothing, so
+    that a rejected call leaves an unbuilt model unbuilt: the caller builds the model
+    (:func:`build_for`) once every argument is checked. ``x_name`` and ``y_name`` are how
+    messages call them (``'validation_data[0]'``, ...).
     """
     if not model.compiled:
         raise RuntimeError(
             f"{method}: the model is not compiled; call model.compile(optimizer=..., "
             f"loss=..., metrics=[...]) first"
         )
-    x = check_x(model, x, x_name)
-    check_loss_and_output(model.loss, model.metrics, model.layers[-1], model.output_shape)
-    y = check_targets(model.loss, y, len(x), model.output_shape, model.dtype, y_name, x_name)
+    x = check_x(model, x, x_name, input_shape)
+    output_shape = model.compute_output_shape(x.shape[1:])
+    check_loss_and_output(model.loss, model.metrics, model.layers[-1], output_shape)
+    y = check_targets(model.loss, y, len(x), output_shape, model.dtype, y_name, x_name)
     return x, y
 
 
-def prepare_validation(model, validation_data):
+def prepare_validation(model, validation_data, input_shape):
     """``fit``'s ``validation_data``: None, or a pair ``(x_val, y_val)`` through
-    :func:`prepare_data`."""
+    :func:`prepare_data`, whose samples must have the per-sample ``input_shape`` of the
+    training inputs."""
     if validation_data is None:
         return None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -100,7 +114,7 @@ def prepare_validation(model, validation_data):
             f"validation_data: needs a pair (x_val, y_val), got {type(validation_data).__name__}"
         )
     return prepare_data(model, "fit", *validation_data, x_name="validation_data[0]",
-                        y_name="validation_data[1]")
+                        y_name="validation_data[1]", input_shape=input_shape)
 
 
 def forward(model, x, training):

@@ -578,19 +578,43 @@ class _CountingDense(Dense):
     """A Dense layer that counts the public calls a model makes on it."""
 
     resets = 0
+    builds = 0
 
     def reset(self):
         type(self).resets += 1
         super().reset()
 
+    def build(self, input_shape, rng=None, dtype=None):
+        type(self).builds += 1
+        super().build(input_shape, rng, dtype)
+
+
+class _OutOfMemoryDense(Dense):
+    """A Dense layer whose weights cannot be allocated."""
+
+    def _create_params(self, input_shape, rng, dtype):
+        raise MemoryError("no memory for the weights")
+
 
 def test_a_failed_build_resets_the_built_layers_through_their_public_reset():
-    _CountingDense.resets = 0
+    _CountingDense.resets = _CountingDense.builds = 0
+    model = Sequential([_CountingDense(3), _OutOfMemoryDense(2)], seed=0)
+    after_construction = _CountingDense.resets
+    with pytest.raises(MemoryError):
+        model.build((4,))  # Dense builds, the next layer's allocation fails
+    assert _CountingDense.builds == 1
+    assert _CountingDense.resets == after_construction + 1
+    assert not model.layers[0].built and model.layers[0].params == []
+    assert not model.built and not model.layers[1].built
+
+
+def test_a_build_rejected_for_a_shape_builds_no_layer_at_all():
+    _CountingDense.resets = _CountingDense.builds = 0
     model = Sequential([_CountingDense(3), Conv2D(2, 3)], seed=0)
     after_construction = _CountingDense.resets
     with pytest.raises(ValueError, match="Conv2D layer 'conv2d'"):
-        model.build((4,))  # Dense builds, the Conv2D cannot take its (3,) output
-    assert _CountingDense.resets == after_construction + 1
+        model.build((4,))  # the Conv2D cannot take the Dense's (3,) output
+    assert _CountingDense.builds == 0 and _CountingDense.resets == after_construction
     assert not model.layers[0].built and model.layers[0].params == []
 
 

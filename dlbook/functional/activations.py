@@ -8,12 +8,12 @@ product). None of them writes into ``dy`` or ``x``, and every result is a new ar
 
 import numpy as np
 
-from dlbook._validation import as_float_input, axis_index, check_shape
+from dlbook._validation import as_float_array, axis_index, check_shape
 
 
 def _check_pair(dy, x):
-    x = as_float_input(x, "x")
-    dy = as_float_input(dy, "dy")
+    x = as_float_array(x, "x")
+    dy = as_float_array(dy, "dy")
     check_shape(dy, x.shape, "dy")
     return dy, x
 
@@ -24,7 +24,7 @@ def relu(x):
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
-    x = as_float_input(x, "x")
+    x = as_float_array(x, "x")
     return np.maximum(x, 0)
 
 
@@ -44,7 +44,7 @@ def sigmoid(x):
     >>> sigmoid(np.array([0.0]))
     array([0.5])
     """
-    x = as_float_input(x, "x")
+    x = as_float_array(x, "x")
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -66,7 +66,7 @@ def tanh(x):
     >>> tanh(np.array([0.0]))
     array([0.])
     """
-    return np.tanh(as_float_input(x, "x"))
+    return np.tanh(as_float_array(x, "x"))
 
 
 def tanh_backward(dy, x):
@@ -96,7 +96,7 @@ def softmax(x, axis=-1):
     >>> softmax(np.array([[0.0, 0.0]]))
     array([[0.5, 0.5]])
     """
-    x = as_float_input(x, "x")
+    x = as_float_array(x, "x")
     axis = _softmax_axis(x, axis)
     shifted = x - x.max(axis=axis, keepdims=True)
     e = np.exp(shifted)

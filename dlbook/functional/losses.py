@@ -6,7 +6,7 @@ and numerically stable :math:`(\\operatorname{softmax}(z) - t) / N`.
 
 import numpy as np
 
-from dlbook._validation import as_array, as_float_input, check_ndim, check_shape
+from dlbook._validation import as_array, as_float_array, check_ndim, check_shape
 
 
 def _targets(labels, n, k):
@@ -33,7 +33,7 @@ def _targets(labels, n, k):
         targets[np.arange(n), labels] = 1.0
         return targets
     if labels.ndim == 2:
-        targets = as_float_input(labels, "labels")
+        targets = as_float_array(labels, "labels")
         check_shape(targets, (n, k), "labels")
         sums = targets.sum(axis=1)
         bad = ~((targets >= 0).all(axis=1) & np.isclose(sums, 1.0, atol=1e-6))
@@ -85,7 +85,7 @@ def softmax_cross_entropy(logits, labels):
     >>> dlogits
     array([[-0.5,  0.5]])
     """
-    z = as_float_input(logits, "logits")
+    z = as_float_array(logits, "logits")
     check_ndim(z, 2, "logits", "(N, K)")
     n, k = z.shape
     if n == 0 or k == 0:
@@ -140,8 +140,8 @@ def mean_squared_error(predictions, targets):
     >>> mean_squared_error(np.array([1.0, 3.0]), np.array([0.0, 3.0]))
     (0.5, array([1., 0.]))
     """
-    predictions = as_float_input(predictions, "predictions")
-    targets = as_float_input(targets, "targets")
+    predictions = as_float_array(predictions, "predictions")
+    targets = as_float_array(targets, "targets")
     check_shape(targets, predictions.shape, "targets")
     if predictions.size == 0:
         raise ValueError(f"predictions: needs at least one element, got shape {predictions.shape}")

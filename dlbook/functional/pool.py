@@ -30,7 +30,7 @@ comparisons. The readable loop versions are in :mod:`dlbook.functional.reference
 
 import numpy as np
 
-from dlbook._validation import (as_float_input, check_ndim, check_shape, check_window_fits,
+from dlbook._validation import (as_float_array, check_ndim, check_shape, check_window_fits,
                                 positive_int, positive_int_pair)
 from dlbook.functional.conv import _pad, conv_output_size, resolve_padding
 
@@ -66,7 +66,7 @@ def _shape_of_images(x_shape):
 
 
 def _check_input(x):
-    x = as_float_input(x, "x")
+    x = as_float_array(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
     if min(x.shape) == 0:
         raise ValueError(f"x: empty arrays are not supported, got shape {x.shape}")
@@ -80,7 +80,7 @@ def _checked(x, pool_size, stride, padding):
 
 
 def _check_dy(dy, x, out_hw):
-    dy = as_float_input(dy, "dy")
+    dy = as_float_array(dy, "dy")
     check_shape(dy, x.shape[:2] + out_hw, "dy")
     return dy.astype(np.result_type(x, dy), copy=False)
 

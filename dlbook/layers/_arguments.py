@@ -78,3 +78,17 @@ def jsonable(value):
 def shape_str(shape):
     """A per-sample shape as Keras prints it, with ``None`` for the batch: ``(None, 1, 8, 8)``."""
     return str((None, *shape))
+
+
+def read_only(array):
+    """A read-only view of ``array``: what a layer returns when its output (or gradient) is
+    its argument unchanged, so that the result is never a writable alias of the argument.
+
+    >>> x = np.zeros(3)
+    >>> view = read_only(x)
+    >>> view is x, np.shares_memory(view, x), view.flags.writeable, x.flags.writeable
+    (False, True, False, True)
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view

@@ -3,8 +3,9 @@ Affine, the affine map plus activation under Conv2D and Dense."""
 
 import numpy as np
 
-from dlbook._validation import as_float_array, boolean, float_dtype
-from dlbook.layers._arguments import in_layer, jsonable, shape_str, shape_tuple
+from dlbook._validation import boolean, as_float_array, float_dtype
+from dlbook._validation import random_generator_argument, weight_list
+from dlbook.layers._arguments import in_layer, jsonable, read_only, shape_str, shape_tuple
 from dlbook.layers.activations import activate_backward, activation_name
 from dlbook.layers.initializers import initializer_name
 
@@ -128,21 +129,25 @@ class Layer:
     def _create_params(self, input_shape, rng, dtype):
         """Create the parameters (none by default)."""
 
-    def build(self, input_shape, rng=None, dtype=None):
-        """Create the weights for inputs of per-sample shape ``input_shape``.
+    def check_build(self, input_shape, rng=None, dtype=None):
+        """Check :meth:`build`'s arguments and return the per-sample output shape, building
+        nothing: raises exactly what :meth:`build` would raise for them.
 
-        Parameters
-        ----------
-        input_shape : tuple of int
-            Shape of one sample (no batch dimension), e.g. ``(1, 8, 8)``.
-        rng : numpy.random.Generator or int, optional
-            Where the initial weights come from (an int seeds a new generator). A model passes
-            one generator to all its layers in order. Default: a fresh unseeded generator.
-        dtype : 'float32' or 'float64', optional
-            The dtype of the weights and of the computation; default float32.
+        A :class:`~dlbook.model.Sequential` checks every layer this way before it builds any,
+        so that a rejected build (or ``fit``) leaves every layer as it was.
 
-        Building again re-initialises the weights.
+        >>> from dlbook.layers import Dense
+        >>> layer = Dense(2)
+        >>> layer.check_build((3,)), layer.built
+        ((2,), False)
+        >>> layer.check_build((3,), rng="abc")
+        Traceback (most recent call last):
+        ...
+        TypeError: Dense layer 'dense': rng: needs None, a seed (an int >= 0) or a numpy.random.Generator, got 'abc'
         """
+        return self._build_arguments(input_shape, rng, dtype)[3]
+
+    def _build_arguments(self, input_shape, rng, dtype):
         input_shape = shape_tuple(input_shape, "input_shape", self.where)
         if (
             self._input_shape_argument is not None
@@ -152,35 +157,65 @@ class Layer:
                 f"{self.where}: was given input_shape={self._input_shape_argument} but is "
                 f"being built for input shape {input_shape}"
             )
+        rng = in_layer(self.where, random_generator_argument, rng, "rng")
         dtype = float_dtype(np.float32 if dtype is None else dtype, f"{self.where}: dtype")
-        output_shape = self.compute_output_shape(input_shape)
+        return input_shape, rng, dtype, self.compute_output_shape(input_shape)
+
+    def build(self, input_shape, rng=None, dtype=None):
+        """Create the weights for inputs of per-sample shape ``input_shape``.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            Shape of one sample (no batch dimension), e.g. ``(1, 8, 8)``.
+        rng : numpy.random.Generator or int, optional
+            Where the initial weights come from (an int >= 0 seeds a new generator). A model
+            passes one generator to all its layers in order. Default: a fresh unseeded
+            generator.
+        dtype : 'float32' or 'float64', optional
+            The dtype of the weights and of the computation; default float32.
+
+        Every argument is checked (:meth:`check_build`) before anything changes: a rejected
+        build leaves the layer as it was. Building again re-initialises the weights.
+        """
+        input_shape, rng, dtype, output_shape = self._build_arguments(input_shape, rng, dtype)
         self._params = {}
-        self._create_params(input_shape, np.random.default_rng(rng), dtype)
+        try:
+            self._create_params(input_shape, np.random.default_rng(rng), dtype)
+        except BaseException:
+            self.reset()
+            raise
         self.input_shape = input_shape
         self.output_shape = output_shape
         self.dtype = dtype
         self.built = True
 
-    def _prepare_input(self, x):
-        """Check a batch, build the layer from it if needed, cast it to the layer's dtype."""
-        try:
-            x = as_float_array(x, "x")
-        except TypeError as error:
-            raise TypeError(f"{self.where}: {error}") from None
-        if x.ndim < 2 or x.shape[0] == 0:
+    def _prepare_input(self, x, training=False, cache=False):
+        """Check ``training`` and a batch ``x``, build the layer from ``x`` if needed, and
+        return ``x`` cast to the layer's dtype.
+
+        With ``cache`` (the layer keeps ``x`` for its backward pass) the result is never the
+        caller's array nor a view of it: what backward uses cannot change after forward.
+        """
+        in_layer(self.where, boolean, training, "training")
+        array = in_layer(self.where, as_float_array, x, "x")
+        if array.ndim < 2 or array.shape[0] == 0:
             raise ValueError(
-                f"{self.where}: x needs a batch (N, ...) with N >= 1, got shape {x.shape}"
+                f"{self.where}: x needs a batch (N, ...) with N >= 1, got shape {array.shape}"
             )
         if not self.built:
-            self.build(x.shape[1:], dtype=x.dtype)
-        elif x.shape[1:] != self.input_shape:
-            if x.ndim != len(self.input_shape) + 1:
+            self.build(array.shape[1:], dtype=array.dtype)
+        elif array.shape[1:] != self.input_shape:
+            if array.ndim != len(self.input_shape) + 1:
                 raise ValueError(
                     f"{self.where}: expects input of shape {shape_str(self.input_shape)}, "
-                    f"got shape {x.shape}"
+                    f"got shape {array.shape}"
                 )
-            self.compute_output_shape(x.shape[1:])
-        return x.astype(self.dtype, copy=False)
+            self.compute_output_shape(array.shape[1:])
+        cast = array.astype(self.dtype, copy=False)
+        if cache and (cast is x or not cast.flags.owndata):
+            cast = cast.copy()
+        return cast
 
     def _require_forward(self, attribute):
         value = getattr(self, attribute, None)
@@ -189,10 +224,7 @@ class Layer:
         return value
 
     def _check_dy(self, dy, shape):
-        try:
-            dy = as_float_array(dy, "dy")
-        except TypeError as error:
-            raise TypeError(f"{self.where}: {error}") from None
+        dy = in_layer(self.where, as_float_array, dy, "dy")
         if dy.shape != tuple(shape):
             raise ValueError(
                 f"{self.where}: dy needs the shape of the last forward output, {tuple(shape)}, "
@@ -232,20 +264,11 @@ class Layer:
         return [p.data.copy() for p in self._params.values()]
 
     def set_weights(self, weights):
-        """Overwrite the parameters' values from a list of arrays of the same shapes."""
-        weights = list(weights)
-        params = self.params
-        if len(weights) != len(params):
-            raise ValueError(
-                f"{self.where}: weights needs {len(params)} arrays, got {len(weights)}"
-            )
-        for index, (p, w) in enumerate(zip(params, weights)):
-            w = as_float_array(w, f"weights[{index}]")
-            if w.shape != p.data.shape:
-                raise ValueError(
-                    f"{self.where}: weights[{index}] needs shape {p.data.shape}, got {w.shape}"
-                )
-        for p, w in zip(params, weights):
+        """Overwrite the parameters' values from a list of arrays of the same shapes (as
+        :meth:`get_weights` returns); every array is checked before any is written."""
+        shapes = [p.data.shape for p in self._params.values()]
+        arrays = in_layer(self.where, weight_list, weights, shapes)
+        for p, w in zip(self._params.values(), arrays):
             p.data[...] = w
 
     def get_extra_state(self):
@@ -254,8 +277,17 @@ class Layer:
 
     def set_extra_state(self, state):
         """Restore what :meth:`get_extra_state` returned."""
-        if state:
-            raise ValueError(f"{self.where}: has no extra state, got {sorted(state)}")
+        self._check_extra_state(state, ())
+
+    def _check_extra_state(self, state, keys):
+        """Raise unless ``state`` is a dict whose keys are among ``keys``."""
+        if not isinstance(state, dict):
+            raise TypeError(f"{self.where}: state: needs a dict, got {type(state).__name__}")
+        unexpected = sorted(map(str, set(state) - set(keys)))
+        if unexpected:
+            raise ValueError(
+                f"{self.where}: state: unexpected keys {unexpected}; known keys: {list(keys)}"
+            )
 
     def get_config(self):
         """The constructor arguments as a JSON-friendly dict; ``cls(**config)`` rebuilds the
@@ -265,6 +297,9 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         """A new, unbuilt layer from :meth:`get_config`'s dict."""
+        if not isinstance(config, dict):
+            raise TypeError(f"config: needs a dict of {cls.__name__}'s arguments, got "
+                            f"{type(config).__name__}")
         return cls(**config)
 
     def __repr__(self):

@@ -48,7 +48,8 @@ class Conv2D(Affine):
         The filters; ``layer.kernel.data[o, c]`` is what filter ``o`` looks for in channel ``c``.
     bias : Parameter, shape (O,), or None
     inputs : ndarray, shape (N, C, H, W)
-        Cached by forward for backward.
+        A copy of the input, cached by forward for backward (not the caller's array, so
+        changing that array after forward does not change the gradients).
     pre_activation : ndarray, shape (N, O, OH, OW)
         :math:`z`, cached by forward.
 
@@ -128,14 +129,14 @@ class Conv2D(Affine):
         ----------
         x : ndarray, shape (N, C, H, W)
         training : bool
-            Unused (the layer behaves the same in training and inference).
+            True or False; the layer behaves the same in training and inference.
 
         Returns
         -------
         y : ndarray, shape (N, O, OH, OW)
             :math:`f(z)`, in the layer's dtype.
         """
-        x = self._prepare_input(x)
+        x = self._prepare_input(x, training, cache=True)
         self.inputs = x
         self.pre_activation = conv2d(
             x, self.kernel.data, None if self.bias is None else self.bias.data,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dlbook._validation import fraction, optional_seed, positive_int
-from dlbook.layers._arguments import in_layer, shape_str
+from dlbook.layers._arguments import in_layer, read_only, shape_str
 from dlbook.layers.activations import activate, activate_backward, activation_name
 from dlbook.layers.base import Affine, Layer
 from dlbook.layers.initializers import initialize
@@ -86,8 +86,9 @@ class Dense(Affine):
             self._params["bias"] = self.bias
 
     def forward(self, x, training=False):
-        """``x`` (N, in) -> ``y`` (N, units)."""
-        x = self._prepare_input(x)
+        """``x`` (N, in) -> ``y`` (N, units); ``inputs`` keeps a copy of ``x`` (not the
+        caller's array), so the backward pass uses what this forward saw."""
+        x = self._prepare_input(x, training, cache=True)
         self.inputs = x
         z = x @ self.kernel.data
         if self.bias is not None:
@@ -131,7 +132,7 @@ class Flatten(Layer):
     order of Keras' NHWC Flatten; weights of a following Dense layer are therefore not
     interchangeable with a Keras model's.
 
-    ``forward`` and ``backward`` return reshaped views (no copy); nothing writes into them.
+    ``forward`` and ``backward`` return read-only reshaped views of their argument (no copy).
 
     Examples
     --------
@@ -149,16 +150,16 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):
-        """``x`` (N, d1, d2, ...) -> (N, d1*d2*...)."""
-        x = self._prepare_input(x)
+        """``x`` (N, d1, d2, ...) -> (N, d1*d2*...), a read-only view of ``x``."""
+        x = self._prepare_input(x, training)
         self.batch_input_shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return read_only(x.reshape(x.shape[0], -1))
 
     def backward(self, dy):
-        """``dy`` (N, d1*d2*...) -> ``dx`` (N, d1, d2, ...), a reshaped view of ``dy``."""
+        """``dy`` (N, d1*d2*...) -> ``dx`` (N, d1, d2, ...), a read-only view of ``dy``."""
         shape = self._require_forward("batch_input_shape")
         dy = self._check_dy(dy, (shape[0], int(np.prod(shape[1:]))))
-        return dy.reshape(shape)
+        return read_only(dy.reshape(shape))
 
 
 class Activation(Layer):
@@ -173,7 +174,10 @@ class Activation(Layer):
     Attributes
     ----------
     pre_activation : ndarray
-        The input :math:`x`, cached by forward (backward needs :math:`f'(x)`).
+        A copy of the input :math:`x`, cached by forward (backward needs :math:`f'(x)`).
+
+    With ``None`` (``'linear'``) forward and backward return read-only views of their
+    argument, never the argument itself.
 
     Examples
     --------
@@ -196,8 +200,10 @@ class Activation(Layer):
 
     def forward(self, x, training=False):
         """:math:`y = f(x)`, same shape as ``x``."""
-        x = self._prepare_input(x)
+        x = self._prepare_input(x, training, cache=self.activation is not None)
         self.pre_activation = x
+        if self.activation is None:
+            return read_only(x)
         return activate(self.activation, x)
 
     def backward(self, dy):
@@ -205,12 +211,15 @@ class Activation(Layer):
         product of :func:`dlbook.functional.softmax_backward`)."""
         x = self._require_forward("pre_activation")
         dy = self._check_dy(dy, x.shape)
+        if self.activation is None:
+            return read_only(dy)
         return activate_backward(self.activation, dy, x)
 
     def backward_pre_activation(self, dz):
-        """The identity: the gradient before the activation is the gradient of the input."""
+        """The identity: the gradient before the activation is the gradient of the input (a
+        read-only view of ``dz``)."""
         x = self._require_forward("pre_activation")
-        return self._check_dy(dz, x.shape)
+        return read_only(self._check_dy(dz, x.shape))
 
     def get_config(self):
         return {"activation": self.activation, **super().get_config()}
@@ -263,9 +272,13 @@ class Dropout(Layer):
         self.rng = None if self.seed is None else np.random.default_rng(self.seed)
 
     def reset(self):
+        """Forget the build and the caches; the mask generator is again the one the
+        constructor made (None without a ``seed``)."""
         super().reset()
         self.mask = None
         self.batch_input_shape = None
+        seed = getattr(self, "seed", None)
+        self.rng = None if seed is None else np.random.default_rng(seed)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -277,30 +290,29 @@ class Dropout(Layer):
             self.rng = np.random.default_rng(self.seed)
 
     def forward(self, x, training=False):
-        """``x`` (N, ...) -> ``y``, same shape; ``x`` itself when not training or rate is 0."""
-        x = self._prepare_input(x)
+        """``x`` (N, ...) -> ``y``, same shape; a read-only view of ``x`` when not training
+        (``training`` must be True or False) or when ``rate`` is 0."""
+        x = self._prepare_input(x, training)
         self.batch_input_shape = x.shape
         if not training or self.rate == 0:
             self.mask = None
-            return x
+            return read_only(x)
         keep = self.rng.random(x.shape, dtype=self.dtype) >= self.rate
         self.mask = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - self.rate))
         return x * self.mask
 
     def backward(self, dy):
-        r""":math:`\delta \odot m` after a training forward; ``dy`` itself after an inference
-        forward (the identity)."""
+        r""":math:`\delta \odot m` after a training forward; a read-only view of ``dy`` after
+        an inference forward (the identity)."""
         shape = self._require_forward("batch_input_shape")
         dy = self._check_dy(dy, shape)
-        return dy if self.mask is None else dy * self.mask
+        return read_only(dy) if self.mask is None else dy * self.mask
 
     def get_extra_state(self):
         return {} if self.rng is None else {"rng": self.rng.bit_generator.state}
 
     def set_extra_state(self, state):
-        unexpected = set(state) - {"rng"}
-        if unexpected:
-            raise ValueError(f"{self.where}: unexpected extra state {sorted(unexpected)}")
+        self._check_extra_state(state, ("rng",))
         if "rng" in state:
             rng_state = state["rng"]
             if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != "PCG64":

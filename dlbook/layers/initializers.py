@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from dlbook._validation import float_dtype, positive_int
+
 
 def _glorot_uniform(shape, fan_in, fan_out, rng):
     limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -72,6 +74,14 @@ def initialize(name, shape, fan_in, fan_out, rng, dtype=np.float32):
     >>> w.dtype, bool(np.abs(w).max() <= np.sqrt(6 / 7))
     (dtype('float32'), True)
     """
-    name = initializer_name(name, "initializer", "initialize")
-    return INITIALIZERS[name](tuple(shape), fan_in, fan_out, rng).astype(dtype)
+    name = initializer_name(name, "name", "initialize")
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"initialize: shape: needs a tuple of positive ints, got {shape!r}")
+    shape = tuple(positive_int(size, "initialize: shape") for size in shape)
+    fan_in = positive_int(fan_in, "initialize: fan_in")
+    fan_out = positive_int(fan_out, "initialize: fan_out")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"initialize: rng: needs a numpy.random.Generator, got {rng!r}")
+    dtype = float_dtype(dtype, "initialize: dtype")
+    return INITIALIZERS[name](shape, fan_in, fan_out, rng).astype(dtype)
 

@@ -49,7 +49,7 @@ class Pooling2D(Layer):
 
     def forward(self, x, training=False):
         """Pool a batch ``x`` of shape (N, C, H, W); returns (N, C, OH, OW)."""
-        x = self._prepare_input(x)
+        x = self._prepare_input(x, training, cache=True)
         self.inputs = x
         y = self._kernel(x, **self._pool_arguments())
         self._output_shape_seen = y.shape
@@ -95,7 +95,7 @@ class MaxPooling2D(Pooling2D):
     Attributes
     ----------
     inputs : ndarray, shape (N, C, H, W)
-        Cached by forward for backward.
+        A copy of the input, cached by forward for backward.
 
     Examples
     --------

@@ -1,0 +1,145 @@
+"""How a Sequential names, checks and builds its stack of layers, so that a rejected call
+changes nothing: every name and every layer's build is checked before any layer is renamed or
+built.
+
+The checks go through the layers' public methods only: ``name`` / ``has_default_name``,
+``check_build`` (what ``build`` would raise, without building), ``build`` and ``reset``.
+"""
+
+import numbers
+
+from dlbook._validation import positive_int
+from dlbook.layers import Layer
+
+__all__ = ["input_shape_tuple", "unique_names", "rename", "plan_shapes", "build_layers",
+           "append_layers"]
+
+
+def input_shape_tuple(value):
+    """A per-sample shape; a leading None (Keras' batch dimension) is dropped.
+
+    >>> input_shape_tuple((None, 1, 8, 8)), input_shape_tuple(3)
+    ((1, 8, 8), (3,))
+    """
+    if isinstance(value, (tuple, list)) and len(value) > 1 and value[0] is None:
+        value = value[1:]
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not value:
+        raise TypeError(f"input_shape: needs a tuple such as (1, 8, 8), got {value!r}")
+    try:
+        return tuple(positive_int(v, "input_shape") for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"input_shape: needs a tuple of positive ints such as (1, 8, 8), got {value!r}"
+        ) from None
+
+
+def unique_names(new_layers, layers, argument="layers"):
+    """The names ``new_layers`` get when appended to ``layers``, Keras style, checked before
+    anything changes: an unnamed layer becomes ``'dense'``, ``'dense_1'``, ... (the first not
+    taken); a named one keeps its name, which must not be taken. ``argument`` is how
+    messages call ``new_layers`` (``'layer'`` for ``add``).
+
+    >>> from dlbook.layers import Dense
+    >>> unique_names([Dense(2), Dense(2, name="out"), Dense(2)], [Dense(3)])
+    ['dense_1', 'out', 'dense_2']
+    """
+    members, taken, names = list(layers), [layer.name for layer in layers], []
+    for layer in new_layers:
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"{argument}: needs dlbook.layers.Layer objects, got {type(layer).__name__}"
+            )
+        if any(existing is layer for existing in members):
+            raise ValueError(f"{argument}: {layer.where} is already in the model")
+        if not layer.has_default_name:
+            if layer.name in taken:
+                raise ValueError(
+                    f"{argument}: two layers are named {layer.name!r}; layer names must be unique"
+                )
+            name = layer.name
+        else:
+            name, count = layer.default_name, 0
+            while name in taken:
+                count += 1
+                name = f"{layer.default_name}_{count}"
+        members.append(layer)
+        taken.append(name)
+        names.append(name)
+    return names
+
+
+def rename(layers, names):
+    """Give ``layers`` the ``names`` (None: the default) and return their previous names, in
+    the same form, so that ``rename(layers, previous)`` undoes it."""
+    previous = [None if layer.has_default_name else layer.name for layer in layers]
+    for layer, name in zip(layers, names):
+        layer.name = name
+    return previous
+
+
+def _plan_layer(layer, input_shape, dtype):
+    if layer.built:
+        if layer.input_shape != tuple(input_shape) or layer.dtype != dtype:
+            raise ValueError(
+                f"{layer.where}: is already built for input shape {layer.input_shape} and "
+                f"dtype {layer.dtype}, but here it gets {tuple(input_shape)} and {dtype}"
+            )
+        return layer.output_shape
+    return layer.check_build(input_shape, None, dtype)
+
+
+def plan_shapes(layers, input_shape, dtype):
+    """The per-sample output shape of each layer for samples of ``input_shape``, checking
+    that each layer can be built (or is already built) for its input; builds nothing.
+
+    >>> import numpy as np
+    >>> from dlbook.layers import Dense, Flatten
+    >>> plan_shapes([Flatten(), Dense(3)], (2, 4), np.dtype(np.float32))
+    [(8,), (3,)]
+    """
+    shapes, shape = [], tuple(input_shape)
+    for layer in layers:
+        shape = _plan_layer(layer, shape, dtype)
+        shapes.append(shape)
+    return shapes
+
+
+def build_layers(layers, input_shape, rng, dtype):
+    """Build every unbuilt layer of ``layers`` in order, from one generator ``rng``, after
+    :func:`plan_shapes` has checked them all. Should a build still fail (memory), the layers
+    built here are reset through their public ``reset``, so none stays half built."""
+    plan_shapes(layers, input_shape, dtype)
+    built_now, shape = [], tuple(input_shape)
+    try:
+        for layer in layers:
+            if not layer.built:
+                layer.build(shape, rng, dtype)
+                built_now.append(layer)
+            shape = layer.output_shape
+    except BaseException:
+        for layer in built_now:
+            layer.reset()
+        raise
+
+
+def append_layers(model, layers, rng, argument="layers"):
+    """Append ``layers`` to ``model.layers`` (named Keras style) and build what must be built:
+    the new layers, from the model's generator ``rng``, if the model is built; the whole model
+    if its first layer has an ``input_shape``. If anything is rejected, the model and the layers (their names included)
+    are left as they were. ``argument`` is how messages call ``layers``."""
+    if not layers:
+        return
+    previous = rename(layers, unique_names(layers, model.layers, argument))
+    input_shape = model.output_shape  # of the layers before these, if built
+    model.layers.extend(layers)
+    try:
+        if model.built:
+            build_layers(layers, input_shape, rng, model.dtype)
+        elif model.layers[0].input_shape_argument is not None:
+            model.build()
+    except BaseException:
+        del model.layers[-len(layers):]
+        rename(layers, previous)
+        raise
