@@ -141,14 +141,14 @@ def as_array(value, name):
     >>> as_array([[1, 2], [3]], "x")
     Traceback (most recent call last):
     ...
-    ValueError: x: needs a rectangular array of numbers, got a list that numpy cannot convert
+    ValueError: x: needs a rectangular array of numbers, got a ragged or unconvertible list
     """
     try:
         return np.asarray(value)
     except (TypeError, ValueError, OverflowError):
         raise ValueError(
-            f"{name}: needs a rectangular array of numbers, got a {type(value).__name__} that "
-            f"numpy cannot convert"
+            f"{name}: needs a rectangular array of numbers, got a ragged or unconvertible "
+            f"{type(value).__name__}"
         ) from None
 
 

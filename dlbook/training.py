@@ -20,7 +20,7 @@ import numpy as np
 
 from tqdm import tqdm
 
-from dlbook._validation import boolean, as_float_array, non_negative_int, optional_seed
+from dlbook._validation import as_float_array, boolean, non_negative_int, optional_seed
 from dlbook._validation import positive_int
 from dlbook.callbacks import History, ProgressLogger
 from dlbook.compile_utils import CROSS_ENTROPIES, check_loss_and_output, check_targets

@@ -3,9 +3,9 @@ Affine, the affine map plus activation under Conv2D and Dense."""
 
 import numpy as np
 
-from dlbook._validation import boolean, as_float_array, float_dtype
+from dlbook._validation import as_float_array, boolean, float_dtype
 from dlbook._validation import random_generator_argument, weight_list
-from dlbook.layers._arguments import in_layer, jsonable, read_only, shape_str, shape_tuple
+from dlbook.layers._arguments import in_layer, jsonable, shape_str, shape_tuple
 from dlbook.layers.activations import activate_backward, activation_name
 from dlbook.layers.initializers import initializer_name
 
