@@ -201,7 +201,9 @@ class Value:
         )
 
     def exp(self):
-        """:math:`o = e^a`: :math:`\\partial o / \\partial a = e^a = o`; ``inf`` past the largest float.
+        """:math:`o = e^a`: :math:`\\partial o / \\partial a = e^a = o`.
+
+        ``inf`` when :math:`e^a` is past the largest float (:math:`a > 709.78`), as ``np.exp``.
 
         >>> round(Value(1.0).exp().data, 6), Value(1000.0).exp().data
         (2.718282, inf)

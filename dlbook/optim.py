@@ -379,7 +379,7 @@ def adam_step(p, g, m, v, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, e
     >>> np.round(p1, 6)   # (1 - 0.9) / sqrt(1 - 0.999) = 3.16 times the step above
     array([0.683772, 2.316228])
     """
-    p = as_float_array(p, "p")
+    p = np.array(as_float_array(p, "p"), order="C", copy=True)  # a copy: p is not modified
     given = {"g": g, "m": m, "v": v, **({} if v_max is None else {"v_max": v_max})}
     arrays = {name: as_float_array(array, name) for name, array in given.items()}
     for name, array in arrays.items():
@@ -391,8 +391,6 @@ def adam_step(p, g, m, v, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, e
     beta_1, beta_2 = fraction(beta_1, "beta_1"), fraction(beta_2, "beta_2")
     epsilon = positive_float(epsilon, "epsilon")
     weight_decay = non_negative_float(weight_decay, "weight_decay")
-
-    p = np.array(p, order="C", copy=True)
     moments = {name: np.array(array, dtype=p.dtype, order="C", copy=True)
                for name, array in arrays.items() if name != "g"}
     if learning_rate * weight_decay:  # p <- p - eta lambda p, as in AdamW
