@@ -201,3 +201,19 @@ def weight_list(weights, shapes, name="weights"):
         check_shape(array, shape, f"{name}[{index}]")
         arrays.append(array)
     return arrays
+
+
+def check_finite(array, name, non_negative=False):
+    """Raise ValueError unless every element of ``array`` is finite (and >= 0 with
+    ``non_negative``), naming the first element that is not; return ``array``."""
+    bad = ~np.isfinite(array) | (array < 0) if non_negative else ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        needs = "finite, non-negative values" if non_negative else "finite values"
+        raise ValueError(f"{name}: needs {needs}, got {array[index].item()!r} at index {index}")
+    return array
+
+
+def non_negative_float(value, name):
+    """Return ``value`` as a float, requiring a finite real >= 0 (bools are rejected)."""
+    return positive_float(value, name, allow_zero=True)

@@ -19,6 +19,18 @@ order (:func:`topological_order`) is built without recursion, so graphs of any d
 :func:`backward_naive_recursive` is the tempting alternative that gets shared nodes wrong. Both
 walk the graph and live in :mod:`dlbook.graph`, importable from here too.
 
+Numbers that are not finite
+---------------------------
+An operation whose result is not a real number raises when it is applied, before any gradient
+exists: :meth:`Value.log` of data :math:`\\le 0` and a fractional power of a negative base (a
+ValueError), division by 0 and 0 to a negative power (a ZeroDivisionError, as Python's floats
+give). Everything else follows IEEE arithmetic, like numpy: a result too large for a float is
+:math:`\\pm\\infty` (``Value(1000.0).exp()`` is ``inf``), NaN and infinities propagate, and
+:meth:`Value.backward` never raises. A derivative can be infinite where the function is finite
+(that of :math:`\\sqrt{x}` at 0 is :math:`+\\infty`), and an infinite derivative times a zero
+gradient is NaN, as in PyTorch. The derivative of :meth:`Value.relu` is :math:`[a > 0]`, so 0
+at NaN, as in :func:`dlbook.functional.relu_backward`.
+
 Examples
 --------
 >>> x = Value(3.0, label="x")
@@ -36,14 +48,30 @@ from dlbook.graph import backward_naive_recursive, topological_order
 __all__ = ["Value", "backward_naive_recursive", "topological_order"]
 
 
+def _power(base, exponent):
+    """``base ** exponent`` for a real result, with IEEE infinities where Python raises.
+
+    Python raises OverflowError when the result is too large for a float and ZeroDivisionError
+    for 0 to a negative power; IEEE (and numpy) give an infinity, negative for a negative base
+    (or -0.0) and an odd integer exponent.
+    """
+    try:
+        return base**exponent
+    except (OverflowError, ZeroDivisionError):
+        odd = float(exponent).is_integer() and exponent % 2 == 1
+        return -math.inf if odd and math.copysign(1.0, base) < 0 else math.inf
+
+
 def _no_backward():
     """The local backward pass of a leaf: there is nothing before it to pass a gradient to."""
 
 
 def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shown = " ".join(repr(value).split())  # on one line (arrays, lists), and short
+        shown = shown if len(shown) <= 40 else shown[:36] + " ..."
         raise TypeError(
-            f"{name}: needs a real number (int or float), got {type(value).__name__} {value!r}"
+            f"{name}: needs a real number (int or float), got {type(value).__name__} {shown}"
         )
 
 
@@ -112,8 +140,6 @@ class Value:
     def __add__(self, other):
         """:math:`o = a + b`: :math:`\\partial o / \\partial a = \\partial o / \\partial b = 1`."""
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         out = Value(self.data + other.data, _children=(self, other), _op="+")
 
         def _backward():
@@ -127,8 +153,6 @@ class Value:
         """:math:`o = a b`: :math:`\\partial o / \\partial a = b`,
         :math:`\\partial o / \\partial b = a`."""
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         out = Value(self.data * other.data, _children=(self, other), _op="*")
 
         def _backward():
@@ -141,7 +165,9 @@ class Value:
     def __pow__(self, exponent):
         """:math:`o = a^k` for a constant :math:`k`: :math:`\\partial o / \\partial a = k a^{k-1}`.
 
-        A negative base needs an integer exponent (the result would be complex otherwise).
+        A negative base needs an integer exponent (the result would be complex otherwise) and a
+        base of 0 a non-negative one; a result too large for a float is :math:`\\pm\\infty`, and
+        so is the derivative at 0 of a power below 1 (:math:`\\sqrt{a}` at 0).
         """
         if isinstance(exponent, Value):
             raise TypeError(
@@ -151,15 +177,19 @@ class Value:
         _check_real(exponent, "exponent")
         if self.data < 0 and not float(exponent).is_integer():
             raise ValueError(
-                f"exponent: a negative base ({self.data!r}) needs an integer exponent, got {exponent!r}"
+                f"exponent: a negative base ({self.data!r}) needs an integer exponent, got "
+                f"{exponent!r}"
             )
         if self.data == 0 and exponent < 0:
-            raise ZeroDivisionError(f"0 ** {exponent!r}: the base is 0 and the exponent negative")
-        out = Value(self.data**exponent, _children=(self,), _op=f"**{exponent}")
+            raise ZeroDivisionError(
+                f"exponent: needs a base other than 0 for a negative exponent, got "
+                f"{self.data!r} ** {exponent!r}"
+            )
+        out = Value(_power(self.data, exponent), _children=(self,), _op=f"**{exponent}")
 
         def _backward():
             if exponent != 0:  # the derivative of a ** 0 is 0, even at a = 0
-                self.grad += exponent * self.data ** (exponent - 1) * out.grad
+                self.grad += exponent * _power(self.data, exponent - 1) * out.grad
 
         out._backward = _backward
         return out
@@ -173,10 +203,16 @@ class Value:
     def exp(self):
         """:math:`o = e^a`: :math:`\\partial o / \\partial a = e^a = o`.
 
-        >>> round(Value(1.0).exp().data, 6)
-        2.718282
+        ``inf`` when :math:`e^a` is past the largest float (:math:`a > 709.78`), as ``np.exp``.
+
+        >>> round(Value(1.0).exp().data, 6), Value(1000.0).exp().data
+        (2.718282, inf)
         """
-        out = Value(math.exp(self.data), _children=(self,), _op="exp")
+        try:
+            data = math.exp(self.data)
+        except OverflowError:  # e^a > the largest float: IEEE gives inf, as np.exp does
+            data = math.inf
+        out = Value(data, _children=(self,), _op="exp")
 
         def _backward():
             self.grad += out.data * out.grad
@@ -257,16 +293,12 @@ class Value:
 
     def __sub__(self, other):
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         return self + (-other)
 
     def __truediv__(self, other):
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         if other.data == 0:
-            raise ZeroDivisionError("division by a Value whose data is 0")
+            raise ZeroDivisionError(f"other: needs a divisor other than 0, got {other.data!r}")
         return self * other**-1
 
     def __radd__(self, other):  # other + self
@@ -277,14 +309,10 @@ class Value:
 
     def __rsub__(self, other):  # other - self
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         return other + (-self)
 
     def __rtruediv__(self, other):  # other / self
         other = _as_value(other)
-        if other is NotImplemented:
-            return NotImplemented
         return other / self
 
     # ---- the backward pass ------------------------------------------------------------------
@@ -346,9 +374,8 @@ class Value:
 
 
 def _as_value(other):
-    """``other`` as a Value (numbers become constant leaves), or NotImplemented."""
+    """``other`` as a Value (real numbers become constant leaves); a TypeError otherwise."""
     if isinstance(other, Value):
         return other
-    if isinstance(other, numbers.Real) and not isinstance(other, bool):
-        return Value(other)
-    return NotImplemented
+    _check_real(other, "other")
+    return Value(other)

@@ -13,7 +13,13 @@ for ``np.savez`` with ``allow_pickle=False``:
   for Adam and AdamW.
 
 :meth:`Optimizer.load_state_dict` takes that dict back (or the ``np.load`` of its ``.npz``),
-restores the hyperparameters and the state, and training resumes bit for bit.
+checks all of it (keys, types, ranges, shapes, finite moments, second moments >= 0) before
+changing anything, restores the hyperparameters and the state, and training resumes bit for bit.
+
+Non-finite gradients follow IEEE arithmetic, as in ``torch.optim``: a NaN or infinite element of
+a gradient makes the same elements of the moments and of the parameter NaN or infinite (an
+infinite gradient gives NaN in Adam, as inf / inf), and the other elements step as usual. A step
+is never skipped silently; a state made non-finite so cannot be loaded back.
 
 The updates are elementwise and done in place with ``out=``; :func:`chunks` hands them their
 arrays in pieces of 1 MiB. On a large parameter a whole-array temporary would go out to memory
@@ -26,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from dlbook._validation import check_shape, positive_int
+from dlbook._validation import check_finite, check_shape, non_negative_int, positive_int
 from dlbook.parameter import Parameter
 
 __all__ = ["CHUNK_BYTES", "Optimizer", "chunks"]
@@ -81,10 +87,12 @@ class Optimizer:
 
     A subclass lists its hyperparameters and their checks in ``_checks`` (name -> function
     ``check(value, name) -> value``), names its per-parameter arrays in ``_state_names`` and
-    implements ``_update``. The state of parameter ``i`` is a dict ``{"step": int, name: array}``.
+    implements ``_update``; ``_non_negative_state`` names the arrays that are means of squares.
+    The state of parameter ``i`` is a dict ``{"step": int, name: array}``.
     """
 
     _checks = {}
+    _non_negative_state = ()
 
     def __init__(self, **hyperparameters):
         # Every hyperparameter that _checks names comes from the keywords or, when a subclass
@@ -138,16 +146,19 @@ class Optimizer:
         ----------
         params : list of Parameter
             The parameters to update, the same list in the same order on every call: the state
-            of ``params[i]`` is kept under position ``i``. Each ``p.grad`` must have the shape of
-            ``p.data``; ``p.data`` keeps its dtype (float32 stays float32).
+            of ``params[i]`` is kept under position ``i``, and each parameter (each ``p.data``
+            array) appears once. Each ``p.grad`` must have the shape of ``p.data``; ``p.data``
+            keeps its dtype (float32 stays float32). A NaN or infinite gradient element is not
+            skipped: it gives NaN or infinity in that element of ``p.data`` (IEEE arithmetic).
 
         Raises
         ------
         TypeError
             If ``params`` is not a list or tuple of :class:`~dlbook.Parameter`.
         ValueError
-            If a gradient's shape differs from its parameter's, or ``params`` does not match the
-            parameters the optimizer holds state for. Nothing is updated then.
+            If a gradient's shape differs from its parameter's, a parameter is listed twice, or
+            ``params`` does not match the parameters the optimizer holds state for. Nothing is
+            updated then.
         """
         hyperparameters = self._hyperparameters()
         names = self._state_names(hyperparameters)
@@ -167,11 +178,19 @@ class Optimizer:
     def _checked_params(self, params):
         if not isinstance(params, (list, tuple)):
             raise TypeError(f"params: needs a list of Parameter, got {type(params).__name__}")
+        first_of = {}  # id of a Parameter or of its data -> the first index holding it
         for index, p in enumerate(params):
             if not isinstance(p, Parameter):
                 raise TypeError(
                     f"params[{index}]: needs a Parameter, got {type(p).__name__}"
                 )
+            for key, what in ((id(p), "Parameter"), (id(p.data), "data array")):
+                if key in first_of:
+                    raise ValueError(
+                        f"params[{index}]: holds the same {what} as params[{first_of[key]}], "
+                        f"which would be stepped twice; list each parameter once"
+                    )
+                first_of[key] = index
             data, grad = p.data, p.grad
             if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
                 raise TypeError(
@@ -180,9 +199,10 @@ class Optimizer:
                 )
             if not data.flags.writeable:
                 raise ValueError(f"params[{index}].data: is read-only; it is updated in place")
-            if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "fiu":
+            kind = grad.dtype.kind if isinstance(grad, np.ndarray) else None
+            if kind not in ("i", "u", "f") or kind == "f" and grad.dtype.itemsize not in (4, 8):
                 raise TypeError(
-                    f"params[{index}].grad: needs a real ndarray, got "
+                    f"params[{index}].grad: needs a float32, float64 or integer ndarray, got "
                     f"{getattr(grad, 'dtype', type(grad).__name__)}"
                 )
             if grad.shape != data.shape:
@@ -238,7 +258,10 @@ class Optimizer:
         Raises
         ------
         TypeError, ValueError
-            If a key is missing or unexpected, or a value is invalid; the optimizer is left
+            If a key is missing or unexpected, or a value is invalid: a hyperparameter out of
+            range, a step count that is not a positive int, a moment that is not a float32 or
+            float64 array of finite values (and >= 0 for a second moment), or moments of one
+            parameter of different shapes. Everything is checked first: the optimizer is left
             unchanged then.
         """
         if not isinstance(state_dict, Mapping):
@@ -255,9 +278,12 @@ class Optimizer:
         hyperparameters = self._validated(
             {name: _plain(state_dict[name]) for name in self._checks}
         )
-        num_params = _plain(state_dict["num_params"])
-        if not (isinstance(num_params, int) and num_params == 0):
-            num_params = positive_int(num_params, "state_dict['num_params']")
+        num_params = non_negative_int(_plain(state_dict["num_params"]), "state_dict['num_params']")
+        if num_params > len(state_dict):
+            raise ValueError(
+                f"state_dict['num_params']: declares {num_params} parameters but the dict has "
+                f"only {len(state_dict)} keys"
+            )
         names = self._state_names(hyperparameters)
         expected = {*self._checks, "num_params"}
         for index in range(num_params):
@@ -275,12 +301,14 @@ class Optimizer:
             for name in names:
                 key = f"{index}.{name}"
                 array = np.asarray(state_dict[key])
-                if array.dtype.kind != "f":
+                if array.dtype not in (np.float32, np.float64):
                     raise TypeError(
-                        f"state_dict[{key!r}]: needs a floating array, got dtype {array.dtype}"
+                        f"state_dict[{key!r}]: needs a float32 or float64 array, got dtype "
+                        f"{array.dtype}"
                     )
                 first = state_dict[f"{index}.{names[0]}"]
                 check_shape(array, np.shape(first), f"state_dict[{key!r}]")
+                check_finite(array, f"state_dict[{key!r}]", name in self._non_negative_state)
                 state[name] = np.array(array, order="C", copy=True)
             states.append(state)
         for name, value in hyperparameters.items():

@@ -19,6 +19,7 @@ points it visits, ready to draw over the contours.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -59,6 +60,8 @@ def _valley_coordinates(points, condition_number, angle):
     ``-angle`` (u along the flat direction) and kappa the checked condition number."""
     _, x, y = _points(points)
     kappa = positive_float(condition_number, "condition_number")
+    if isinstance(angle, (bool, np.bool_)) or not isinstance(angle, numbers.Real):
+        raise TypeError(f"angle: needs a real number of radians, got {angle!r}")
     angle = float(angle)
     if not math.isfinite(angle):
         raise ValueError(f"angle: needs a finite number of radians, got {angle!r}")
@@ -262,7 +265,9 @@ def trajectory(optimizer, gradient, start, steps):
         A fresh optimizer (SGD, RMSProp, Adam, AdamW, ...); it keeps its state afterwards.
     gradient : callable
         ``gradient(point) -> ndarray, shape (2,)``, e.g. :func:`rosenbrock_grad` or
-        ``functools.partial(quadratic_grad, condition_number=50.0)``.
+        ``functools.partial(quadratic_grad, condition_number=50.0)``; a real array (a complex
+        or string result raises TypeError). NaN or infinite gradients follow IEEE arithmetic
+        through the optimizer (the path then holds NaN or infinities, as in PyTorch).
     start : array_like, shape (2,)
         The starting point (x, y). Its floating dtype is kept (integers become float64).
     steps : int
@@ -295,7 +300,7 @@ def trajectory(optimizer, gradient, start, steps):
     path = np.empty((steps + 1, 2), dtype=point.data.dtype)
     path[0] = point.data
     for index in range(1, steps + 1):
-        grad = np.asarray(gradient(point.data.copy()))
+        grad = as_float_array(gradient(point.data.copy()), "gradient")
         if grad.shape != (2,):
             raise ValueError(
                 f"gradient: returned shape {grad.shape} at step {index}, needs shape (2,)"

@@ -11,22 +11,22 @@ The update formulas are those of the matching ``torch.optim`` classes (for Adam,
 Kingma & Ba, 2015), so the numbers a reader gets here are the ones PyTorch gives. This module
 holds the update rules: each ``_update`` is its docstring's formula, one numpy call per term, in
 place with ``out=`` on the cache-sized pieces of :func:`~dlbook.base_optimizer.chunks`. The
-bookkeeping they share (checks, per-parameter state, ``state_dict``) is the base class
-:class:`~dlbook.base_optimizer.Optimizer`.
+bookkeeping they share (checks, per-parameter state, ``state_dict``, and what NaN and infinite
+gradients do: IEEE arithmetic, as in PyTorch) is :class:`~dlbook.base_optimizer.Optimizer`.
+
+``epsilon`` must be > 0 (with 0, an element whose gradient has always been 0 steps by 0 / 0);
+one below the smallest positive number of the parameter's dtype acts as that number.
 """
 
-import functools
 import math
 
 import numpy as np
 
-from dlbook._validation import (as_float_array, boolean, check_shape, fraction, positive_float,
-                                positive_int)
+from dlbook._validation import (as_float_array, boolean, check_finite, check_shape, fraction,
+                                non_negative_float, positive_float, positive_int)
 from dlbook.base_optimizer import Optimizer, chunks
 
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "adam_step"]
-
-_non_negative = functools.partial(positive_float, allow_zero=True)
 
 
 class SGD(Optimizer):
@@ -127,7 +127,7 @@ class RMSProp(Optimizer):
     rho : float
         Decay of the running average, :math:`\rho \in [0, 1)`.
     epsilon : float
-        :math:`\epsilon \ge 0`, added to the root (not inside it).
+        :math:`\epsilon > 0`, added to the root (not inside it).
 
     Notes
     -----
@@ -148,7 +148,8 @@ class RMSProp(Optimizer):
     array([0.968377, 2.031623])
     """
 
-    _checks = {"learning_rate": positive_float, "rho": fraction, "epsilon": _non_negative}
+    _checks = {"learning_rate": positive_float, "rho": fraction, "epsilon": positive_float}
+    _non_negative_state = ("s",)
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
         super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon)
@@ -159,6 +160,7 @@ class RMSProp(Optimizer):
 
     def _update(self, p, g, state, hyperparameters):
         lr, rho, eps = (hyperparameters[name] for name in ("learning_rate", "rho", "epsilon"))
+        eps = max(eps, np.finfo(p.dtype).smallest_subnormal)  # > 0 in p's dtype too
         for p_, g_, s_, step in chunks(p, g, state["s"]):
             np.multiply(s_, rho, out=s_)  # s <- rho s + (1 - rho) g^2
             np.square(g_, out=step)
@@ -200,7 +202,7 @@ class Adam(Optimizer):
     beta_1, beta_2 : float
         Decay rates of the first and second moment estimates, each in [0, 1).
     epsilon : float
-        :math:`\epsilon \ge 0`.
+        :math:`\epsilon > 0`.
     amsgrad : bool
         Use the AMSGrad variant.
 
@@ -226,7 +228,8 @@ class Adam(Optimizer):
     """
 
     _checks = {"learning_rate": positive_float, "beta_1": fraction, "beta_2": fraction,
-               "epsilon": _non_negative, "amsgrad": boolean}
+               "epsilon": positive_float, "amsgrad": boolean}
+    _non_negative_state = ("v", "v_max")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  amsgrad=False):
@@ -251,7 +254,8 @@ class Adam(Optimizer):
         bias correction): the same number up to rounding, in fewer array passes."""
         c_1 = 1.0 - beta_1**t if bias_correction else 1.0
         sqrt_c_2 = math.sqrt(1.0 - beta_2**t) if bias_correction else 1.0
-        step_size, eps_hat = lr * sqrt_c_2 / c_1, eps * sqrt_c_2
+        step_size = lr * sqrt_c_2 / c_1
+        eps_hat = max(eps * sqrt_c_2, np.finfo(p.dtype).smallest_subnormal)  # > 0 in p's dtype
         for p_, g_, m_, v_, v_max_, step in chunks(p, g, m, v, v_max):
             np.multiply(m_, beta_1, out=m_)  # m <- beta_1 m + (1 - beta_1) g
             np.multiply(g_, 1.0 - beta_1, out=step)
@@ -303,7 +307,7 @@ class AdamW(Adam):
     array([-0.05, -0.1 ])
     """
 
-    _checks = {"learning_rate": positive_float, "weight_decay": _non_negative,
+    _checks = {"learning_rate": positive_float, "weight_decay": non_negative_float,
                **{name: Adam._checks[name] for name in ("beta_1", "beta_2", "epsilon")}}
 
     def __init__(self, learning_rate=0.001, weight_decay=0.01, beta_1=0.9, beta_2=0.999,
@@ -344,16 +348,17 @@ def adam_step(p, g, m, v, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, e
     g : array_like, shape S
         The gradient at ``p``.
     m, v : array_like, shape S
-        The first and second moment estimates after step ``t - 1`` (zeros before step 1).
+        The first and second moment estimates after step ``t - 1`` (zeros before step 1):
+        finite, and ``v >= 0``. ``p`` and ``g`` may hold NaN or infinities (IEEE arithmetic).
     t : int
         The number of this step, 1 for the first.
     learning_rate, beta_1, beta_2, epsilon, weight_decay : float
-        :math:`\eta > 0`; :math:`\beta_1, \beta_2 \in [0, 1)`; :math:`\epsilon \ge 0`;
+        :math:`\eta > 0`; :math:`\beta_1, \beta_2 \in [0, 1)`; :math:`\epsilon > 0`;
         :math:`\lambda \ge 0` (decoupled weight decay, 0 for Adam).
     bias_correction : bool
         Divide by :math:`1 - \beta_1^t` and :math:`1 - \beta_2^t` (Kingma & Ba) or not.
     v_max : array_like, shape S, optional
-        The running maximum of ``v`` for AMSGrad (zeros before step 1).
+        The running maximum of ``v`` for AMSGrad (zeros before step 1); finite, >= 0.
 
     Returns
     -------
@@ -374,18 +379,18 @@ def adam_step(p, g, m, v, t, *, learning_rate=0.001, beta_1=0.9, beta_2=0.999, e
     >>> np.round(p1, 6)   # (1 - 0.9) / sqrt(1 - 0.999) = 3.16 times the step above
     array([0.683772, 2.316228])
     """
-    p = np.array(as_float_array(p, "p"), order="C", copy=True)
+    p = np.array(as_float_array(p, "p"), order="C", copy=True)  # a copy: p is not modified
     given = {"g": g, "m": m, "v": v, **({} if v_max is None else {"v_max": v_max})}
     arrays = {name: as_float_array(array, name) for name, array in given.items()}
     for name, array in arrays.items():
         check_shape(array, p.shape, name)
-    t = positive_int(t, "t")
+        if name != "g":
+            check_finite(array, name, non_negative=name != "m")
+    t, bias_correction = positive_int(t, "t"), boolean(bias_correction, "bias_correction")
     learning_rate = positive_float(learning_rate, "learning_rate")
     beta_1, beta_2 = fraction(beta_1, "beta_1"), fraction(beta_2, "beta_2")
-    epsilon = _non_negative(epsilon, "epsilon")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
-    bias_correction = boolean(bias_correction, "bias_correction")
-
+    epsilon = positive_float(epsilon, "epsilon")
+    weight_decay = non_negative_float(weight_decay, "weight_decay")
     moments = {name: np.array(array, dtype=p.dtype, order="C", copy=True)
                for name, array in arrays.items() if name != "g"}
     if learning_rate * weight_decay:  # p <- p - eta lambda p, as in AdamW

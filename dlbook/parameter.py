@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from dlbook._validation import as_float_array
+
 
 class Parameter:
     """A trainable array and its gradient.
@@ -9,15 +11,21 @@ class Parameter:
     Parameters
     ----------
     data : array_like
-        The initial values. Floating arrays keep their dtype (float32 stays float32);
-        integer or boolean input becomes float64.
+        The initial values, copied. float32 and float64 keep their dtype; integers become
+        float64. Booleans, complex numbers, float16 and extended precision are rejected with a
+        TypeError (see :func:`dlbook._validation.as_float_array`).
 
     Attributes
     ----------
     data : ndarray
         The values, updated in place by the optimizers.
     grad : ndarray
-        Same shape and dtype as ``data``, zeros at first; layers' ``backward`` fills it.
+        Same shape and dtype as ``data``, zeros at first; layers' ``backward`` fills it, in
+        place. It is a plain attribute: ``p.grad = array`` is not checked then, but by
+        :meth:`Optimizer.step <dlbook.base_optimizer.Optimizer.step>`, which rejects a
+        gradient of another shape, or not of real float32, float64 or integer dtype, before it
+        updates anything, and computes in the dtype of ``data`` (a float64 gradient of a float32
+        parameter gives a float32 step).
 
     Examples
     --------
@@ -27,14 +35,7 @@ class Parameter:
     """
 
     def __init__(self, data):
-        array = np.asarray(data)
-        if array.dtype.kind == "c":
-            raise TypeError(f"data: complex arrays are not supported, got dtype {array.dtype}")
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"data: needs a real numeric array, got dtype {array.dtype}")
-        if array.dtype.kind != "f":
-            array = array.astype(np.float64)
-        self.data = np.array(array, copy=True)
+        self.data = np.array(as_float_array(data, "data"), copy=True)
         self.grad = np.zeros_like(self.data)
 
     @property

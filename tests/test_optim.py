@@ -168,7 +168,7 @@ def test_adam_first_step_is_learning_rate_times_sign_whatever_the_scale(scale):
 def test_first_step_without_bias_correction_is_smaller_by_the_known_factor(beta_1, beta_2):
     g = np.array([0.3, -2.0, 5.0])
     zeros = np.zeros(3)
-    kwargs = dict(learning_rate=0.01, beta_1=beta_1, beta_2=beta_2, epsilon=0.0)
+    kwargs = dict(learning_rate=0.01, beta_1=beta_1, beta_2=beta_2, epsilon=1e-300)
     corrected, _, _ = adam_step(zeros, g, zeros, zeros, 1, **kwargs)
     uncorrected, _, _ = adam_step(zeros, g, zeros, zeros, 1, bias_correction=False, **kwargs)
     factor = (1 - beta_1) / math.sqrt(1 - beta_2)
@@ -573,11 +573,12 @@ def test_hyperparameters_of_the_wrong_type_raise_type_error(make, match):
 
 
 def test_edge_hyperparameters_are_accepted_and_step_as_their_formulas_say():
-    # beta_1 = beta_2 = 0 and epsilon = 0: m = g, v = g^2, no bias correction left, so every
-    # Adam step is lr g / |g| = lr sign(g); rho = 0, epsilon = 0 make RMSProp's step the same.
+    # beta_1 = beta_2 = 0 and an epsilon far below every |g|: m = g, v = g^2, no bias
+    # correction left, so every Adam step is lr g / |g| = lr sign(g); rho = 0 makes RMSProp's
+    # step the same. (epsilon = 0 is rejected: it would make a zero gradient step by 0 / 0.)
     lr = 0.01
-    for optimizer in (Adam(learning_rate=lr, beta_1=0.0, beta_2=0.0, epsilon=0.0),
-                      RMSProp(learning_rate=lr, rho=0.0, epsilon=0.0)):
+    for optimizer in (Adam(learning_rate=lr, beta_1=0.0, beta_2=0.0, epsilon=1e-300),
+                      RMSProp(learning_rate=lr, rho=0.0, epsilon=1e-300)):
         p1, p2 = two_steps(optimizer)
         np.testing.assert_allclose(p1, P0 - lr * np.sign(G1), rtol=RTOL)
         np.testing.assert_allclose(p2, P0 - lr * np.sign(G1) - lr * np.sign(G2), rtol=RTOL)
