@@ -132,3 +132,10 @@ def check_window_fits(input_hw, pads, window_hw, dilation_hw, name, context):
                 f"{name} {side} {window}{dilated} is larger than the padded input {side} "
                 f"{padded} ({context})"
             )
+
+
+def reader_function(value, name):
+    """Return ``value``, requiring something callable (a reader's function for a check)."""
+    if not callable(value):
+        raise TypeError(f"{name}: needs a function, got {type(value).__name__} {value!r}")
+    return value
