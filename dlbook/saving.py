@@ -10,6 +10,9 @@ A file holds (no pickles anywhere):
 - ``weights/{i}/{name}``: layer ``i``'s parameter ``name`` (``kernel``, ``bias``);
 - ``optimizer/{key}``: the entries of the optimizer's ``state_dict()``.
 
+Entries are ``.npy`` arrays stored uncompressed, as ``numpy.savez`` writes them; :func:`load_model`
+refuses compressed entries, so that no entry can unpack to more than the file holds.
+
 :meth:`dlbook.model.Sequential.save` and :meth:`~dlbook.model.Sequential.load` call
 :func:`save_model` and :func:`load_model`.
 """
