@@ -217,3 +217,10 @@ def check_finite(array, name, non_negative=False):
 def non_negative_float(value, name):
     """Return ``value`` as a float, requiring a finite real >= 0 (bools are rejected)."""
     return positive_float(value, name, allow_zero=True)
+
+
+def reader_function(value, name):
+    """Return ``value``, requiring something callable (a reader's function for a check)."""
+    if not callable(value):
+        raise TypeError(f"{name}: needs a function, got {type(value).__name__} {value!r}")
+    return value

@@ -16,11 +16,14 @@ are importable from here.
 Passed: conv2d agrees with scipy.signal.correlate2d on all 240 cases.
 """
 
+import copy
+
 import numpy as np
 from scipy import special
 
 from dlbook import verify
 from dlbook._grading import ExerciseFailed, reader_name, verdict
+from dlbook._validation import boolean, non_negative_int, positive_int, reader_function
 from dlbook.functional import (
     conv_output_size,
     relu,
@@ -28,6 +31,7 @@ from dlbook.functional import (
     tanh,
 )
 from dlbook.gradcheck import numerical_gradient, numerical_vjp
+from dlbook.layers import Layer
 from dlbook.optimizer_exercises import (
     check_adam_step,
     check_rmsprop_step,
@@ -80,6 +84,14 @@ def _reader_conv(fn, default_name, with_dilation):
     return call
 
 
+def _options(fn, default_name, **flags):
+    """Check a reader's function and the check's boolean options; return ``fn``'s name."""
+    reader_function(fn, "fn")
+    for name, value in flags.items():
+        boolean(value, name)
+    return reader_name(fn, default_name)
+
+
 def check_conv2d(fn, dilation=False, same=False):
     """Check ``fn(x, w, b, stride=..., padding=...)`` against ``scipy.signal.correlate2d``.
 
@@ -94,6 +106,7 @@ def check_conv2d(fn, dilation=False, same=False):
         Also test ``padding='same'`` (TensorFlow's rule). Otherwise ``padding`` is an int or a
         pair (``'valid'`` is passed as 0).
     """
+    _options(fn, "conv2d", dilation=dilation, same=same)
     call = _reader_conv(fn, "conv2d", with_dilation=dilation)
     report = verify.verify_conv2d(call, cases=_conv_cases(dilation, same), atol=1e-8)
     return verdict(report, "scipy.signal.correlate2d")
@@ -102,6 +115,7 @@ def check_conv2d(fn, dilation=False, same=False):
 def check_conv2d_backward(fn, dilation=False, same=False):
     """Check ``fn(dy, x, w, stride=..., padding=...) -> (dx, dw, db)`` against the scipy oracle
     (see :func:`check_conv2d` for the options)."""
+    _options(fn, "conv2d_backward", dilation=dilation, same=same)
     call = _reader_conv(fn, "conv2d_backward", with_dilation=dilation)
     report = verify.verify_conv2d_backward(call, cases=_conv_cases(dilation, same), atol=1e-8)
     return verdict(report, "scipy.signal (full convolution and correlation)")
@@ -110,6 +124,7 @@ def check_conv2d_backward(fn, dilation=False, same=False):
 def check_conv_output_size(fn):
     """Check ``fn(input_size, kernel_size, stride, padding)`` (padding on EACH side) against the
     output-size formula on every combination of a small grid."""
+    _options(fn, "output_size")
     cases = [
         {"input_size": n, "kernel_size": k, "stride": s, "padding": p}
         for n in range(1, 13)
@@ -140,6 +155,7 @@ def _pool_cases(padding):
 
 
 def _check_pool(fn, kind, padding, backward):
+    _options(fn, f"{kind}_pool2d", padding=padding)
     cases = _pool_cases(padding)
     if backward:
         report = verify.verify_pool2d_backward(fn, kind, cases=cases, atol=1e-8)
@@ -181,6 +197,9 @@ _ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
 def check_activation_backward(fn, activation):
     """Check ``fn(dy, x) -> dx`` for ``activation`` in 'relu', 'sigmoid', 'tanh' against central
     differences of the activation."""
+    reader_function(fn, "fn")
+    if not isinstance(activation, str):
+        raise TypeError(f"activation: needs one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation: needs one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     forward = _ACTIVATIONS[activation]
@@ -207,6 +226,7 @@ def check_activation_backward(fn, activation):
 def check_dense_backward(fn):
     """Check ``fn(dy, x, w, b) -> (dx, dw, db)`` for the dense layer :math:`y = x W + b`
     (``x (N, D)``, ``w (D, M)``, ``b (M,)``) against central differences."""
+    reader_function(fn, "fn")
     cases = [{"n": n, "d": d, "m": m} for n, d, m in [(1, 1, 1), (2, 3, 4), (5, 4, 2)]]
 
     def make(case):
@@ -236,6 +256,7 @@ def check_softmax_cross_entropy(fn):
     """Check ``fn(logits, labels) -> (loss, dlogits)`` (mean over the batch, int labels) against
     ``scipy.special.log_softmax`` and the closed-form gradient, including logits of :math:`\\pm 10^4`
     that overflow a naive ``exp``."""
+    reader_function(fn, "fn")
     cases = [{"n": 1, "k": 2, "scale": 1.0}, {"n": 4, "k": 3, "scale": 3.0}, {"n": 3, "k": 5, "scale": 1e4}]
 
     def make(case):
@@ -264,36 +285,104 @@ def check_softmax_cross_entropy(fn):
     return verdict(report, "scipy.special.log_softmax")
 
 
-def check_layer_backward(layer, input_shape, seed=0):
-    """Gradient-check a layer object: ``layer.forward(x)``, ``layer.backward(dy) -> dx`` filling
-    ``p.grad`` for every ``p`` in ``layer.params``, against central differences (float64).
+def _layer_argument(layer):
+    if not all(callable(getattr(layer, name, None)) for name in ("forward", "backward")) or \
+            not hasattr(layer, "params"):
+        raise TypeError(f"layer: needs an object with forward(x, training), backward(dy) and "
+                        f"params, got {type(layer).__name__}")
+    try:
+        return copy.deepcopy(layer)
+    except Exception as error:  # a reader's object may hold anything
+        raise TypeError(f"layer: needs an object that copy.deepcopy can copy (the check works "
+                        f"on a copy), got {type(layer).__name__}: {error}") from None
 
-    ``input_shape`` includes the batch axis, e.g. ``(2, 3, 6, 6)``.
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(input_shape)
-    layer.forward(x, training=False)  # builds the layer on first use
-    for p in layer.params:
+
+def _batch_shape(input_shape):
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 2:
+        raise TypeError(f"input_shape: needs a tuple of ints with the batch axis, e.g. (2, 3), "
+                        f"got {input_shape!r}")
+    return tuple(positive_int(size, "input_shape") for size in input_shape)
+
+
+def _float64_params(work):
+    """The copy's parameters, converted to float64 (a library layer computes in float64 too)."""
+    params = list(work.params)
+    for index, p in enumerate(params):
+        if not isinstance(getattr(p, "data", None), np.ndarray):
+            raise TypeError(f"params[{index}] needs .data and .grad arrays (a Parameter), "
+                            f"got {type(p).__name__}")
         p.data = np.asarray(p.data, dtype=np.float64)
         p.grad = np.zeros_like(p.data)
-    dy = rng.standard_normal(np.shape(layer.forward(x, training=False)))
-    names = ["dx"] + [f"params[{i}].grad" for i in range(len(layer.params))]
+    return params
 
-    def analytic(x_):
-        for p in layer.params:
+
+def _layer_output(work, x):
+    y, message = verify.reader_array(work.forward(x.copy(), training=False))
+    if message:
+        raise ValueError(f"forward {message}")
+    return y
+
+
+def check_layer_backward(layer, input_shape, seed=0):
+    r"""Gradient-check a layer object: ``layer.forward(x)``, ``layer.backward(dy) -> dx`` filling
+    ``p.grad`` for every ``p`` in ``layer.params``, against central differences in float64.
+
+    The check works on a copy (``copy.deepcopy``) whose parameters and computation are float64,
+    so a float32 layer is checked as exactly as a float64 one and the layer passed in is left
+    as it was: its weights, dtype and built state do not change.
+
+    Parameters
+    ----------
+    layer : object
+        With ``forward(x, training=False)``, ``backward(dy) -> dx`` and ``params`` (a list of
+        :class:`~dlbook.Parameter`), e.g. any layer of :mod:`dlbook.layers`.
+    input_shape : tuple of int
+        The shape of ``x``, batch axis included, e.g. ``(2, 3, 6, 6)``.
+    seed : int
+        Seeds ``x`` and :math:`\delta = \partial L / \partial y`, with :math:`L = \sum y
+        \odot \delta`.
+
+    Raises
+    ------
+    ExerciseFailed
+        If ``dx`` or a ``p.grad`` disagrees with central differences (relative error above
+        1e-6), or the layer's forward or backward raises or returns something that is not a
+        real array of the right shape.
+    """
+    input_shape = _batch_shape(input_shape)
+    seed = non_negative_int(seed, "seed")
+    work = _layer_argument(layer)
+    name = type(layer).__name__
+    case = {"input_shape": input_shape}
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(input_shape)
+    if isinstance(work, Layer) and work.built:
+        work.dtype = np.dtype(np.float64)
+    try:
+        dy = rng.standard_normal(_layer_output(work, x).shape)  # builds the layer on first use
+        params = _float64_params(work)
+
+        def loss(v):
+            return float(np.sum(_layer_output(work, v) * dy))
+
+        numeric = [numerical_gradient(loss, x.copy())]
+        for p in params:
+            numeric.append(numerical_gradient(lambda _: loss(x), p.data))
+    except Exception as exc:  # a reader's layer may raise anything
+        message = f"raised {type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) \
+            or not str(exc).startswith("forward ") else str(exc)
+        report = verify.Report(name=name, n_cases=1, failure=verify.Failure(
+            case, "-", message=message, exception=exc))
+        return verdict(report, "central differences")
+
+    def analytic():
+        for p in params:
             p.grad[...] = 0
-        layer.forward(x_, training=False)
-        dx = layer.backward(dy.copy())
-        return (dx,) + tuple(p.grad.copy() for p in layer.params)
+        work.forward(x.copy(), training=False)
+        dx = work.backward(dy.copy())
+        return (dx,) + tuple(p.grad.copy() for p in params) if params else dx
 
-    def numeric(x_):
-        grads = [numerical_gradient(lambda v: np.sum(layer.forward(v, training=False) * dy), x_.copy())]
-        for p in layer.params:
-            grads.append(numerical_gradient(lambda _: np.sum(layer.forward(x_, training=False) * dy), p.data))
-        return tuple(grads)
-
-    report = verify.run_cases(
-        type(layer).__name__, [{"input_shape": tuple(input_shape)}], lambda case: (x,),
-        analytic, numeric, tuple(names), 1e-6,
-    )
+    names = ("dx",) + tuple(f"params[{i}].grad" for i in range(len(params)))
+    report = verify.run_cases(name, [case], lambda case: (), analytic,
+                              lambda: tuple(numeric) if params else numeric[0], names, 1e-6)
     return verdict(report, "central differences")

@@ -15,11 +15,20 @@ import numpy as np
 
 from dlbook import verify
 from dlbook._grading import reader_name, verdict
+from dlbook._validation import fraction, positive_float, reader_function
 from dlbook.parameter import Parameter
 
 __all__ = ["check_sgd_momentum_step", "check_rmsprop_step", "check_adam_step"]
 
 
+def _arguments(fn, learning_rate, epsilon=None, **fractions):
+    """Check a reader's step function and the hyperparameters of the check."""
+    reader_function(fn, "fn")
+    positive_float(learning_rate, "learning_rate")
+    if epsilon is not None:
+        positive_float(epsilon, "epsilon")
+    for name, value in fractions.items():
+        fraction(value, name)
 
 def _optimizer_cases():
     return [
@@ -60,8 +69,13 @@ def check_sgd_momentum_step(fn, learning_rate=0.1, momentum=0.9):
     :class:`dlbook.optim.SGD`."""
     from dlbook.optim import SGD
 
+    _arguments(fn, learning_rate, momentum=momentum)
+
     def oracle(case):
         p, g, (velocity,) = _optimizer_inputs(case, 1)
+        if momentum == 0:  # SGD keeps no velocity then, and v <- 0 v + g is the gradient
+            (p,) = _one_step(SGD(learning_rate, momentum), p, g, [], [], case["t"])
+            return p, g
         return _one_step(SGD(learning_rate, momentum), p, g, ["v"], [velocity], case["t"])
 
     def call(case):
@@ -80,6 +94,8 @@ def check_rmsprop_step(fn, learning_rate=0.01, rho=0.9, epsilon=1e-7):
     :math:`s \\leftarrow \\rho s + (1-\\rho) g^2,\\ p \\leftarrow p - \\eta g / (\\sqrt{s} + \\epsilon)`,
     against :class:`dlbook.optim.RMSProp`."""
     from dlbook.optim import RMSProp
+
+    _arguments(fn, learning_rate, epsilon, rho=rho)
 
     def inputs(case):
         p, g, (s,) = _optimizer_inputs(case, 1)
@@ -106,6 +122,8 @@ def check_adam_step(fn, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e
     of Algorithm 1 of Kingma & Ba (2015) with bias correction, against
     :func:`dlbook.optim.adam_step`; ``t`` is the number of this step (1 for the first)."""
     from dlbook.optim import adam_step
+
+    _arguments(fn, learning_rate, epsilon, beta_1=beta_1, beta_2=beta_2)
 
     hyper = {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
 

@@ -10,21 +10,24 @@ A file holds (no pickles anywhere):
 - ``weights/{i}/{name}``: layer ``i``'s parameter ``name`` (``kernel``, ``bias``);
 - ``optimizer/{key}``: the entries of the optimizer's ``state_dict()``.
 
+Entries are ``.npy`` arrays stored uncompressed, as ``numpy.savez`` writes them; :func:`load_model`
+refuses compressed entries, so that no entry can unpack to more than the file holds.
+
 :meth:`dlbook.model.Sequential.save` and :meth:`~dlbook.model.Sequential.load` call
 :func:`save_model` and :func:`load_model`.
 """
 
-import contextlib
 import json
 import os
-import tempfile
 import warnings
-import zipfile
 
 import numpy as np
 
-from dlbook.compile_utils import OPTIMIZERS
-from dlbook.layers import deserialize, serialize
+from dlbook import compile_utils
+from dlbook._atomic_write import write_npz_atomically
+from dlbook._model_spec import SpecError, declared_architecture, parse_spec, short
+from dlbook._npz_reader import ArchiveError, read_arrays, read_headers
+from dlbook.layers import serialize
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load_model"]
 
@@ -32,17 +35,27 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load_model"]
 FORMAT = "dlbook.Sequential"
 FORMAT_VERSION = 1
 
-_OPTIMIZER_CLASSES = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+_OPTIMIZER_CLASSES = {cls.__name__: cls for cls in compile_utils.OPTIMIZERS.values()}
 
 
 def save_model(model, path):
     """Write a built ``model`` (architecture, weights and, if compiled, the optimizer) to
     ``path``, atomically.
 
-    The arrays go to a temporary file in the same directory, which is flushed, synced and
-    moved over ``path`` with ``os.replace``: ``path`` always holds a complete model, the
-    previous one if writing fails. An optimizer that is not one of :mod:`dlbook.optim`'s is
-    left out, with a warning.
+    The arrays go to a hidden temporary file in the same directory, which is flushed, synced
+    and moved over ``path`` with ``os.replace``: ``path`` always holds a complete model, the
+    previous one if writing fails. A symbolic link is followed (its target is written, the
+    link stays); the temporary left by a killed save is removed by the next save to the same
+    path (see :mod:`dlbook._atomic_write`). An optimizer that is not one of
+    :mod:`dlbook.optim`'s is left out, with a warning.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built.
+    OSError
+        If ``path``'s directory does not exist or the file cannot be written; the message
+        names ``path``.
     """
     if not model.built:
         raise ValueError("save: the model is not built yet; build it (or fit it) before saving")
@@ -81,25 +94,7 @@ def save_model(model, path):
                 stacklevel=3,
             )
     arrays["model.json"] = np.array(json.dumps(spec))
-    _write_atomically(os.fspath(path), arrays)
-
-
-def _write_atomically(path, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_npz_atomically(os.fspath(path), arrays)
 
 
 def load_model(path, model_class):
@@ -109,120 +104,153 @@ def load_model(path, model_class):
     compiled with the optimizer state restored, so ``fit(..., initial_epoch=...)`` resumes
     training exactly.
 
+    Nothing in the file is trusted: the ``.npy`` headers of all entries are read first and
+    checked against the bytes the file holds (no pickles, no compressed entries, plain
+    numbers only); then ``model.json`` is parsed and the whole declared architecture is
+    checked (layer classes and configs, the shape arithmetic from the input shape on, every
+    weight's shape and dtype against the stored array's, the optimizer state's keys and
+    shapes, the loss and metrics against the last layer). Only then is any array read or any
+    layer built, so the memory ``load`` allocates is bounded by the size of the file.
+
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is truncated, corrupt, not a dlbook model or of an unknown format
-        version; the message names the path. Nothing is returned half-loaded.
+        If the file is truncated, corrupt, crafted, not a dlbook model or of an unknown
+        format version: one sentence that names the path and what is wrong. Nothing is
+        returned half-loaded.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: cannot be read as a dlbook model (.npz): {error}") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: holds a single .npy array, not a dlbook model (.npz)")
-    try:
-        with loaded:
-            arrays = {key: loaded[key] for key in loaded.files}
-        return _from_arrays(arrays, model_class)
-    except (ValueError, TypeError, KeyError, AttributeError, EOFError, OSError,
-            zipfile.BadZipFile, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not a valid dlbook model file: {error}") from None
+        return _load(path, model_class)
+    except (ArchiveError, SpecError) as error:
+        raise ValueError(f"{path}: {error}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError) as error:
+        raise ValueError(f"{path}: not a valid dlbook model file: {type(error).__name__}: {str(error)[:300]}") from None
 
 
-def _read_spec(arrays):
-    if "model.json" not in arrays:
-        raise ValueError("no 'model.json' entry (is this a file written by Sequential.save?)")
-    text = arrays["model.json"]
-    if text.ndim != 0 or text.dtype.kind != "U":
-        raise ValueError("'model.json' is not a string")
-    spec = json.loads(str(text))
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise ValueError(f"'model.json' does not describe a {FORMAT}")
-    if spec.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"format version {spec.get('format_version')!r} is not supported (this dlbook "
-            f"reads version {FORMAT_VERSION})"
-        )
-    return spec
-
-
-def _from_arrays(arrays, model_class):
-    spec = _read_spec(arrays)
+def _load(path, model_class):
+    if os.path.isdir(path):
+        raise ArchiveError("is a directory, not a dlbook model (.npz)")
+    headers = read_headers(path, os.path.getsize(path))
+    if "model.json" not in headers:
+        raise ArchiveError("has no 'model.json' entry (is this a file written by "
+                           "Sequential.save?)")
+    shape, dtype = headers["model.json"]
+    if shape != () or dtype.kind != "U":
+        raise ArchiveError(f"'model.json' needs to be a string, got shape {shape} of {dtype}")
+    text = read_arrays(path, {"model.json": headers["model.json"]})["model.json"]
+    spec = parse_spec(str(text), FORMAT, FORMAT_VERSION)
     config = spec["config"]
-    layers = [deserialize(layer_spec) for layer_spec in config["layers"]]
-    model = model_class(layers, seed=config["seed"], dtype=config["dtype"], name=config["name"])
-    model.build(tuple(config["input_shape"]))
-    weight_keys = _restore_weights(model, arrays)
-    extra_state = spec.get("extra_state", {})
+    layers, expected, output_shape = declared_architecture(config)
+    dtype = _spec_dtype(config["dtype"])
+    _check_entries(headers, expected, dtype)
+    compile_spec = spec["compile"]
+    optimizer_keys = {key for key in headers if key.startswith("optimizer/")}
+    if compile_spec is None and optimizer_keys:
+        raise ArchiveError("holds optimizer entries but no 'compile' record")
+    if compile_spec is not None:
+        loss, metrics = _check_compile(compile_spec, layers[-1], output_shape)
+        optimizer = _restore_optimizer(compile_spec, headers, path, list(expected.values()))
+    arrays = read_arrays(path, {key: headers[key] for key in expected})
+    try:
+        model = model_class(layers, seed=config["seed"], dtype=dtype, name=config["name"])
+        model.build(config["input_shape"])
+    except (TypeError, ValueError) as error:
+        raise SpecError(f"model.json: config: {error}") from None
     for index, layer in enumerate(model.layers):
-        state = extra_state.get(str(index))
-        if state:
+        for name, p in layer.named_params().items():
+            np.copyto(p.data, arrays[f"weights/{index}/{name}"])
+    for key, state in spec["extra_state"].items():
+        layer = model.layers[int(key)]
+        try:
             layer.set_extra_state(state)
-    optimizer_keys = {key for key in arrays if key.startswith("optimizer/")}
-    other = set(arrays) - weight_keys - optimizer_keys - {"model.json"}
-    if other:
-        raise ValueError(f"unexpected entries {sorted(other)[:5]}")
-    compile_spec = spec.get("compile")
-    if compile_spec is None:
-        if optimizer_keys:
-            raise ValueError("optimizer entries without a 'compile' record")
-        return model
-    optimizer = _restore_optimizer(compile_spec, arrays, optimizer_keys, model.params)
-    model.compile(optimizer=optimizer, loss=compile_spec["loss"],
-                  metrics=list(compile_spec["metrics"]))
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
+            raise SpecError(f"model.json: extra_state[{key!r}]: {error}") from None
+    if compile_spec is not None:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model
 
 
-def _restore_weights(model, arrays):
-    """Copy the ``weights/...`` entries into the model after checking them all; return their
-    keys."""
-    expected = {}
-    for index, layer in enumerate(model.layers):
-        for name, p in layer.named_params().items():
-            expected[f"weights/{index}/{name}"] = p
-    weight_keys = {key for key in arrays if key.startswith("weights/")}
+def _spec_dtype(value):
+    if value not in ("float32", "float64"):
+        raise SpecError(f"model.json: config.dtype needs 'float32' or 'float64', got "
+                        f"{short(value)}")
+    return np.dtype(value)
+
+
+def _check_entries(headers, expected, dtype):
+    """Every weight the architecture implies is stored, with its shape and dtype; nothing but
+    weights, optimizer state and ``model.json`` is."""
+    weight_keys = {key for key in headers if key.startswith("weights/")}
     if weight_keys != set(expected):
         missing = sorted(set(expected) - weight_keys)
         unexpected = sorted(weight_keys - set(expected))
-        raise ValueError(f"weights do not match the architecture: missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]}")
-    for key, p in expected.items():
-        array = arrays[key]
-        if array.shape != p.data.shape or array.dtype != p.data.dtype:
-            raise ValueError(
-                f"{key!r} has shape {array.shape} and dtype {array.dtype}, the architecture "
-                f"needs {p.data.shape} and {p.data.dtype}"
+        raise ArchiveError(f"weights do not match the architecture: missing {missing[:5]}, "
+                           f"unexpected {unexpected[:5]}")
+    for key, shape in expected.items():
+        stored_shape, stored_dtype = headers[key]
+        if stored_shape != shape or stored_dtype != dtype:
+            raise ArchiveError(
+                f"{key!r} has shape {stored_shape} and dtype {stored_dtype}, the architecture "
+                f"needs {shape} and {dtype}"
             )
-    for key, p in expected.items():
-        np.copyto(p.data, arrays[key])
-    return weight_keys
+    other = sorted(key for key in headers if key != "model.json"
+                   and not key.startswith(("weights/", "optimizer/")))
+    if other:
+        raise ArchiveError(f"holds unexpected entries {[short(key) for key in other[:5]]}")
 
 
-def _restore_optimizer(compile_spec, arrays, optimizer_keys, params):
+def _check_compile(compile_spec, last_layer, output_shape):
+    try:
+        loss = compile_utils.get_loss(compile_spec["loss"])
+        metrics = compile_utils.get_metrics(compile_spec["metrics"])
+        compile_utils.check_loss_and_output(loss, metrics, last_layer, output_shape)
+    except (TypeError, ValueError) as error:
+        raise SpecError(f"model.json: compile: {error}") from None
+    return loss, metrics
+
+
+def _restore_optimizer(compile_spec, headers, path, param_shapes):
     """A new optimizer of the saved class with the ``optimizer/...`` state, checked against
-    the model's parameters."""
+    the parameters' shapes before the state is read."""
     optimizer_class = _OPTIMIZER_CLASSES.get(compile_spec["optimizer"])
     if optimizer_class is None:
-        raise ValueError(f"unknown optimizer {compile_spec['optimizer']!r}")
+        raise SpecError(f"model.json: compile: unknown optimizer "
+                        f"{short(compile_spec['optimizer'])}; known: "
+                        f"{sorted(_OPTIMIZER_CLASSES)}")
+    state_headers = {key: value for key, value in headers.items()
+                     if key.startswith("optimizer/")}
+    for key, (shape, dtype) in state_headers.items():
+        if dtype.kind not in "biuf" or (dtype.kind == "f" and dtype.itemsize not in (4, 8)):
+            raise ArchiveError(f"{key!r} has dtype {dtype}, needs a bool, an int, float32 "
+                               f"or float64")
+        index, _, moment = key[len("optimizer/"):].partition(".")
+        if not moment and shape != ():
+            raise ArchiveError(f"{key!r} needs a single number, got shape {shape}")
+        if moment and not (index.isdigit() and int(index) < len(param_shapes)):
+            raise ArchiveError(f"{key!r} is the state of parameter {short(index)}, the model "
+                               f"has {len(param_shapes)}")
+        if moment:
+            needed = () if moment == "step" else param_shapes[int(index)]
+            if shape != needed:
+                raise ArchiveError(f"{key!r} has shape {shape}, needs {needed}")
+    if "optimizer/num_params" not in state_headers:
+        raise ArchiveError("has no 'optimizer/num_params' entry")
+    state_dict = {key[len("optimizer/"):]: value
+                  for key, value in read_arrays(path, state_headers).items()}
+    num_params = state_dict["num_params"]
+    if num_params.dtype.kind not in "iu" or int(num_params) not in (0, len(param_shapes)):
+        raise ArchiveError(f"the optimizer state is for {short(num_params.tolist())} "
+                           f"parameters, the model has {len(param_shapes)}")
     optimizer = optimizer_class()
-    state_dict = {key[len("optimizer/"):]: arrays[key] for key in optimizer_keys}
-    optimizer.load_state_dict(state_dict)
-    num_params = int(state_dict["num_params"])
-    if num_params not in (0, len(params)):
-        raise ValueError(
-            f"the optimizer state is for {num_params} parameters, the model has {len(params)}"
-        )
-    for key, value in state_dict.items():
-        index, _, moment = key.partition(".")
-        if moment and moment != "step" and np.shape(value) != params[int(index)].data.shape:
-            raise ValueError(
-                f"optimizer state {key!r} has shape {np.shape(value)}, its parameter "
-                f"{params[int(index)].data.shape}"
-            )
+    try:
+        optimizer.load_state_dict(state_dict)
+    except (TypeError, ValueError) as error:
+        raise ArchiveError(f"the optimizer state does not fit {optimizer_class.__name__}: "
+                           f"{error}") from None
     return optimizer

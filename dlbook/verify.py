@@ -29,6 +29,7 @@ __all__ = [
     "Failure",
     "Report",
     "run_cases",
+    "reader_array",
     "verify_conv2d",
     "verify_conv2d_backward",
     "verify_pool2d",
@@ -148,11 +149,37 @@ class Report:
         )
 
 
+def reader_array(value):
+    """``(array, "")`` for a real numeric array (or nested list of numbers), else ``(None,
+    message)`` saying in plain words what a reader's function returned instead.
+
+    >>> reader_array([[1.0, 2.0], [3.0]])[1]
+    'returned a ragged list (its rows have different lengths), not an array'
+    >>> reader_array(None)[1]
+    'returned None, not an array'
+    """
+    if value is None:
+        return None, "returned None, not an array"
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        return None, f"returned a {type(value).__name__}, not an array"
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        return None, (f"returned a ragged {type(value).__name__} (its rows have different "
+                      f"lengths), not an array")
+    if array.dtype.kind not in "fiu":
+        what = type(value).__name__ if array.ndim == 0 else f"an array of dtype {array.dtype}"
+        return None, f"returned {what}, not a real array"
+    return array, ""
+
+
 def _compare(got, expected):
-    """Scaled max error between an output and the oracle's, or a message if shapes differ."""
-    got, expected = np.asarray(got), np.asarray(expected, dtype=np.float64)
-    if got.dtype.kind not in "fiu":
-        return np.inf, f"returned {type(got.item()).__name__ if got.ndim == 0 else got.dtype}, not a real array"
+    """Scaled max error between an output and the oracle's, or a message if it is not a real
+    array of the oracle's shape."""
+    got, message = reader_array(got)
+    if message:
+        return np.inf, message
+    expected = np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape:
         return np.inf, f"shape {got.shape}, expected {expected.shape}"
     if not np.all(np.isfinite(got)):
