@@ -132,3 +132,15 @@ def check_window_fits(input_hw, pads, window_hw, dilation_hw, name, context):
                 f"{name} {side} {window}{dilated} is larger than the padded input {side} "
                 f"{padded} ({context})"
             )
+
+
+def positive_int_tuple(value, length, name):
+    """Return ``value`` as a tuple of ``length`` ints, each > 0 (a shape; bools are rejected)."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise TypeError(f"{name}: needs a tuple of {length} positive integers, got {value!r}")
+    for item in value:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"{name}: needs {length} positive integers, got {value!r}")
+        if item <= 0:
+            raise ValueError(f"{name}: needs {length} positive integers, got {value!r}")
+    return tuple(int(item) for item in value)
