@@ -272,10 +272,15 @@ def _chunks(g, strategy, dtype, tuning):
 
 
 def _finite(*arrays):
-    """True when no array holds a NaN or an infinity: one sum per array, which is NaN or
-    infinite if any value is (a sum of finite values that overflows says False too, which only
-    sends the call to an exact strategy)."""
-    return all(math.isfinite(array.sum()) for array in arrays)
+    """True when no array holds a NaN or an infinity: the dot product of each with itself,
+    NaN or infinite if any value is (one BLAS pass, faster than ``np.isfinite(a).all()``; a
+    sum of squares that overflows says False too, which only sends the call to an exact
+    strategy)."""
+    for array in arrays:
+        flat = array.reshape(-1)
+        if not math.isfinite(np.dot(flat, flat)):
+            return False
+    return True
 
 
 def _zero_thrown_away(columns, g, lay):
