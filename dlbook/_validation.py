@@ -224,3 +224,15 @@ def reader_function(value, name):
     if not callable(value):
         raise TypeError(f"{name}: needs a function, got {type(value).__name__} {value!r}")
     return value
+
+
+def positive_int_tuple(value, length, name):
+    """Return ``value`` as a tuple of ``length`` ints, each > 0 (a shape; bools are rejected)."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise TypeError(f"{name}: needs a tuple of {length} positive integers, got {value!r}")
+    for item in value:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"{name}: needs {length} positive integers, got {value!r}")
+        if item <= 0:
+            raise ValueError(f"{name}: needs {length} positive integers, got {value!r}")
+    return tuple(int(item) for item in value)

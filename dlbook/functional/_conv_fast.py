@@ -5,72 +5,34 @@
 the readable path :func:`dlbook.functional.conv.conv2d_im2col` (a column matrix and one matrix
 product), with fewer and longer copies: ``'im2col-images-outer'`` and ``'im2col-images-inner'``
 order the column matrix so that each kernel tap is one long slice of the batch, in chunks of
-the batch; ``'unrolled'`` writes the whole convolution as one matrix for tiny images. The
-comment above each strategy's code tells how.
+the batch; ``'unrolled'`` (:mod:`dlbook.functional._conv_unrolled`) writes the whole convolution as one
+matrix for tiny images. The comment above each strategy's code tells how.
+
+Non-finite values: the im2col strategies are exact, with NaN and +-inf where the loops of
+:mod:`dlbook.functional.reference` put them; ``'unrolled'`` is exact for finite values only, so
+the dispatcher gives non-finite arrays to an im2col strategy when it chooses, and refuses them
+with a ValueError when ``'unrolled'`` is asked for by name. Public functions check their
+arguments; the underscored twins that the dispatcher calls take checked ones.
 """
 
 import functools
 import math
-from collections import namedtuple
 from typing import Callable, NamedTuple
 
 import numpy as np
 
+from dlbook._validation import boolean, float_dtype
+from dlbook.functional import _conv_unrolled
+from dlbook.functional._conv_geometry import (TUNING, Geometry, Tuning, _check_geometry,
+                                              _geometry, check_tuning, geometry)
 
-class Tuning(NamedTuple):
-    """The constants of the fast path, fixed by timing many shapes.
-
-    ``column_budget_bytes``: the largest column matrix built at once (4 MiB stays in cache
-    between the copies that build it and the product that reads it, 5-15% faster than one
-    matrix for the batch, and bounds the memory of any batch); ``unrolled_max_entries``,
-    ``unrolled_batch_factor``, ``short_row``: the thresholds of :func:`choose`; ``dw_block``:
-    positions per matrix product when ``dw`` is summed.
-    """
-
-    column_budget_bytes: int = 4 * 2**20
-    unrolled_max_entries: int = 2**18
-    unrolled_batch_factor: int = 4096
-    short_row: int = 8
-    dw_block: int = 4096
+__all__ = ["KERNELS", "TUNING", "Geometry", "Kernels", "Tuning", "check_tuning", "choose",
+           "chunks", "column_entries_per_image", "geometry"]
 
 
-TUNING = Tuning()
-"""The tuning every call uses unless a strategy of the table is given another."""
-
-
-class Geometry(namedtuple("Geometry", "n c h w o kh kw sh sw dh dw top bottom left right oh ow")):
-    """Every size of one convolution: input (n, c, h, w), filters (o, kh, kw), stride (sh, sw),
-    dilation (dh, dw), padding (top, bottom, left, right) and output (oh, ow)."""
-
-    __slots__ = ()
-
-    @property
-    def hp(self):
-        return self.h + self.top + self.bottom
-
-    @property
-    def wp(self):
-        return self.w + self.left + self.right
-
-    @property
-    def taps(self):
-        return self.c * self.kh * self.kw
-
-
-def geometry(x_shape, w_shape, stride, pads, dilation):
-    """The :class:`Geometry` of checked shapes, ``stride`` and ``dilation`` pairs and
-    ``pads = ((top, bottom), (left, right))``."""
-    (top, bottom), (left, right) = pads
-    out = [
-        (size + sum(p) - d * (k - 1) - 1) // s + 1
-        for size, k, s, p, d in zip(x_shape[2:], w_shape[2:], stride, pads, dilation)
-    ]
-    return Geometry(*x_shape, w_shape[0], *w_shape[2:], *stride, *dilation,
-                    top, bottom, left, right, *out)
-
-
-def choose(g, tuning=TUNING):
-    """Name of the strategy of :data:`KERNELS` for the :class:`Geometry` ``g``.
+def choose(g, tuning=TUNING, finite=True):
+    """Name of the strategy of :data:`KERNELS` for the :class:`Geometry` ``g``; with
+    ``finite=False`` (an array holds a NaN or an infinity) only an exact one for them.
 
     The rules come from timing all three on many shapes; they pick the fastest or one within
     about 15% of it:
@@ -90,11 +52,21 @@ def choose(g, tuning=TUNING):
         otherwise).
     ``'im2col-images-outer'``
         otherwise: large images, 3x3 kernels, strided convolutions.
+
+    ``'unrolled'`` is skipped when ``finite`` is False: it is exact for finite values only.
+
+    >>> choose(geometry((128, 16, 4, 4), (32, 16, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)))
+    'unrolled'
     """
+    return _choose(_check_geometry(g), check_tuning(tuning), boolean(finite, "finite"))
+
+
+def _choose(g, tuning=TUNING, finite=True):
+    """:func:`choose` of checked arguments."""
     outputs = g.o * g.oh * g.ow
     entries = outputs * g.c * g.h * g.w
     waste = entries / (outputs * g.taps)
-    if (entries <= tuning.unrolled_max_entries
+    if (finite and entries <= tuning.unrolled_max_entries
             and g.n * tuning.unrolled_batch_factor >= entries * waste):
         return "unrolled"
     rows, cols = _layout(g, "im2col-images-outer", 1).plane
@@ -103,71 +75,6 @@ def choose(g, tuning=TUNING):
     if (costly_waste or g.ow <= tuning.short_row) and inner_run >= tuning.short_row * 4:
         return "im2col-images-inner"
     return "im2col-images-outer"
-
-
-# ---- strategy 'unrolled': the convolution as one matrix
-#
-# With the images in (N, H*W*C) rows (channels last), the output row (o, i, j) of the unrolled
-# matrix is zero except for one block of C weights w[o, :, p, q] at every input cell (h, w)
-# that tap (p, q) connects to output (i, j). So the matrix is w, re-arranged as (O, KH*KW+1, C)
-# with an extra all-zero tap, gathered with an (OH*OW, H*W) map of tap numbers.
-
-
-@functools.lru_cache(maxsize=16)
-def _tap_map(g):
-    """``tap_map[i*OW + j, h*W + w]`` is the tap ``p*KW + q`` that connects output cell (i, j)
-    to input cell (h, w), or ``KH*KW`` where none does (``g`` has ``n = 0``)."""
-    i, j, p, q = np.meshgrid(np.arange(g.oh), np.arange(g.ow), np.arange(g.kh), np.arange(g.kw),
-                             indexing="ij")
-    rows = i * g.sh + p * g.dh - g.top
-    cols = j * g.sw + q * g.dw - g.left
-    real = (rows >= 0) & (rows < g.h) & (cols >= 0) & (cols < g.w)
-    tap_map = np.full((g.oh * g.ow, g.h * g.w), g.kh * g.kw, dtype=np.intp)
-    tap_map[(i * g.ow + j)[real], (rows * g.w + cols)[real]] = (p * g.kw + q)[real]
-    return tap_map
-
-
-def _tap_selector(g, dtype):
-    """The (KH*KW, OH*OW*H*W) 0/1 matrix that sums, for every tap, the (output, input) pairs
-    it connects: one-hot rows of the tap map."""
-    taps = g.kh * g.kw
-    selector = np.zeros((taps + 1, g.oh * g.ow * g.h * g.w), dtype=dtype)
-    selector[_tap_map(g).ravel(), np.arange(selector.shape[1])] = 1
-    return selector[:taps]
-
-
-def _unrolled_matrix(w, g):
-    """The (O*OH*OW, H*W*C) matrix ``U``: ``y[n].ravel() = U @ x[n].transpose(1, 2, 0).ravel()``.
-    """
-    taps = g.kh * g.kw
-    blocks = np.zeros((g.o, taps + 1, g.c), dtype=w.dtype)
-    blocks[:, :taps] = w.transpose(0, 2, 3, 1).reshape(g.o, taps, g.c)
-    return np.take(blocks, _tap_map(g._replace(n=0)), axis=1).reshape(g.o * g.oh * g.ow, -1)
-
-
-def _channels_last_rows(images):
-    """(n, C, H, W) -> a (n, H*W*C) array."""
-    n, c = images.shape[:2]
-    return np.ascontiguousarray(images.reshape(n, c, -1).transpose(0, 2, 1)).reshape(n, -1)
-
-
-def _unrolled_forward(x, w, b, g, tuning):
-    y = (_channels_last_rows(x) @ _unrolled_matrix(w, g).T).reshape(g.n, g.o, g.oh, g.ow)
-    if b is not None:
-        y += b[:, None, None]
-    return y
-
-
-def _unrolled_backward(dy, x, w, g, tuning):
-    dx = np.empty(x.shape, dtype=dy.dtype)
-    dy_rows = dy.reshape(g.n, -1)
-    grad_rows = dy_rows @ _unrolled_matrix(w, g)
-    np.copyto(dx.reshape(g.n, g.c, -1), grad_rows.reshape(g.n, -1, g.c).transpose(0, 2, 1))
-    # The gradient of every entry of U, summed over the entries that hold the same weight.
-    grad_matrix = (dy_rows.T @ _channels_last_rows(x)).reshape(g.o, -1, g.c)
-    grad_blocks = np.matmul(_tap_selector(g._replace(n=0), w.dtype), grad_matrix)
-    grad_w = grad_blocks.reshape(g.o, g.kh, g.kw, g.c).transpose(0, 3, 1, 2)
-    return dx, np.ascontiguousarray(grad_w), _bias_gradient(dy, g)
 
 
 def _bias_gradient(dy, g):
@@ -321,26 +228,73 @@ def _col2im(grad_columns, g, lay, dx):
     scatter(grad_columns, g, lay, dx)
 
 
+def _check_strategy(strategy):
+    if strategy not in ("im2col-images-outer", "im2col-images-inner"):
+        raise ValueError(f"strategy: needs 'im2col-images-outer' or 'im2col-images-inner', "
+                         f"got {strategy!r}")
+    return strategy
+
+
 def column_entries_per_image(g, strategy):
-    """Entries of the column matrix of one image (thrown-away positions included)."""
+    """Entries of the column matrix of one image (thrown-away positions included):
+    ``C*KH*KW`` rows times the positions of the strategy's grid.
+
+    >>> g = geometry((2, 3, 8, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    >>> column_entries_per_image(g, "im2col-images-inner"), column_entries_per_image(g, "im2col-images-outer")
+    (1728, 2700)
+    """
+    return _column_entries(_check_geometry(g), _check_strategy(strategy))
+
+
+def _column_entries(g, strategy):
     return g.taps * math.prod(_layout(g, strategy, 1).grid)
 
 
 def chunks(g, strategy, dtype, tuning):
     """Slices of the batch, each small enough that its column matrix fits in
     ``tuning.column_budget_bytes`` (at least one image), and a buffer for the largest column
-    matrix, which every chunk reuses."""
-    per_image = column_entries_per_image(g, strategy)
+    matrix, which every chunk reuses; ``dtype`` is float32 or float64.
+
+    >>> g = geometry((5, 3, 8, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    >>> chunks(g, "im2col-images-inner", "float64", TUNING._replace(column_budget_bytes=30000))[0]
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    return _chunks(_check_geometry(g), _check_strategy(strategy), float_dtype(dtype),
+                   check_tuning(tuning))
+
+
+def _chunks(g, strategy, dtype, tuning):
+    per_image = _column_entries(g, strategy)
     budget = tuning.column_budget_bytes
     step = int(min(g.n, max(1, budget // (per_image * np.dtype(dtype).itemsize))))
     slices = [slice(start, min(start + step, g.n)) for start in range(0, g.n, step)]
     return slices, np.empty(per_image * step, dtype)
 
 
+def _finite(*arrays):
+    """True when no array holds a NaN or an infinity: the dot product of each with itself,
+    NaN or infinite if any value is (one BLAS pass, faster than ``np.isfinite(a).all()``; a
+    sum of squares that overflows says False too, which only sends the call to an exact
+    strategy)."""
+    for array in arrays:
+        flat = array.reshape(-1)
+        if not math.isfinite(np.dot(flat, flat)):
+            return False
+    return True
+
+
+def _zero_thrown_away(columns, g, lay):
+    """Zero the thrown-away positions of a (taps, n*R*S) images-outer column matrix, so that
+    no ``0 * inf`` of theirs reaches ``dw`` or ``dx``."""
+    grid = columns.reshape((g.taps,) + lay.grid[:3])
+    grid[:, :, g.oh :] = 0
+    grid[:, :, : g.oh, g.ow :] = 0
+
+
 def _im2col_forward(x, w, b, g, tuning, strategy):
     y = np.empty((g.n, g.o, g.oh, g.ow), dtype=x.dtype)
     weights = w.reshape(g.o, g.taps)
-    batch_chunks, buffer = chunks(g, strategy, x.dtype, tuning)
+    batch_chunks, buffer = _chunks(g, strategy, x.dtype, tuning)
     for chunk in batch_chunks:
         columns, lay = _im2col(x[chunk], g, strategy, buffer)
         out = weights @ columns
@@ -356,9 +310,14 @@ def _im2col_backward(dy, x, w, g, tuning, strategy):
     dx = np.zeros(x.shape, dtype=dy.dtype)  # input cells no output reads keep a zero gradient
     weights = w.reshape(g.o, g.taps)
     grad_w = np.zeros((g.taps, g.o), dtype=w.dtype)
-    batch_chunks, buffer = chunks(g, strategy, x.dtype, tuning)
+    batch_chunks, buffer = _chunks(g, strategy, x.dtype, tuning)
+    # Thrown-away positions read real cells and meet a zero dy: with a non-finite x or w their
+    # 0 * inf would poison dw or dx, so they are zeroed first.
+    thrown_away = _layout(g, strategy, 1).grid[1:3] != (g.oh, g.ow) and not _finite(x, w)
     for chunk in batch_chunks:
         columns, lay = _im2col(x[chunk], g, strategy, buffer)
+        if thrown_away:
+            _zero_thrown_away(columns, g, lay)
         dy_grid = np.empty((g.o,) + lay.grid, dy.dtype)
         if lay.grid[1:3] != (g.oh, g.ow):
             dy_grid[...] = 0  # the thrown-away positions must not contribute
@@ -370,6 +329,8 @@ def _im2col_backward(dy, x, w, g, tuning, strategy):
             block = slice(start, start + tuning.dw_block)
             grad_w += columns[:, block] @ dy_rows[:, block].T
         np.matmul(weights.T, dy_rows, out=columns)  # the columns' gradient, in place
+        if thrown_away:
+            _zero_thrown_away(columns, g, lay)
         _col2im(columns, g, lay, dx[chunk])
     return dx, np.ascontiguousarray(grad_w.T).reshape(w.shape), _bias_gradient(dy, g)
 
@@ -379,10 +340,13 @@ def _im2col_backward(dy, x, w, g, tuning, strategy):
 
 class Kernels(NamedTuple):
     """One tuned strategy, on checked arrays of one dtype and their :class:`Geometry`:
-    ``forward(x, w, b, g, tuning) -> y`` and ``backward(dy, x, w, g, tuning) -> (dx, dw, db)``."""
+    ``forward(x, w, b, g, tuning) -> y`` and ``backward(dy, x, w, g, tuning) -> (dx, dw, db)``;
+    ``finite_only`` says that it is exact for finite arrays only, so :func:`_run` never gives
+    it a NaN or an infinity."""
 
     forward: Callable
     backward: Callable
+    finite_only: bool = False
 
 
 def _im2col_entry(strategy):
@@ -391,8 +355,29 @@ def _im2col_entry(strategy):
 
 
 KERNELS = {
-    "unrolled": Kernels(_unrolled_forward, _unrolled_backward),
+    "unrolled": Kernels(_conv_unrolled.forward, _conv_unrolled.backward, finite_only=True),
     "im2col-images-outer": _im2col_entry("im2col-images-outer"),
     "im2col-images-inner": _im2col_entry("im2col-images-inner"),
 }
 """The tuned strategies by name; :func:`choose` returns one of these names."""
+
+
+def _run(name, g, tuning, arrays):
+    """The :class:`Kernels` to run on the checked ``arrays`` (a dict, name to array) of
+    geometry ``g``: strategy ``name``, or with ``name=None`` the one :func:`choose` picks,
+    which is an exact one when an array holds a NaN or an infinity. A ``finite_only`` strategy
+    asked for by name refuses such arrays with a ValueError."""
+    if name is None:
+        name = _choose(g, tuning)
+        if KERNELS[name].finite_only and not _finite(*arrays.values()):
+            name = _choose(g, tuning, finite=False)
+        return KERNELS[name]
+    if name not in KERNELS:
+        raise ValueError(f"name: needs one of {sorted(KERNELS)}, got {name!r}")
+    if KERNELS[name].finite_only:
+        for label, array in arrays.items():
+            if not _finite(array):
+                raise ValueError(f"{label}: strategy {name!r} is exact for finite values only, "
+                                 "got NaN or infinity; conv2d and conv2d_backward choose an "
+                                 "exact strategy for them")
+    return KERNELS[name]

@@ -1,6 +1,7 @@
-"""2-D convolution on NCHW arrays: conv2d and its backward pass, the size and padding
-arithmetic, and the readable im2col path. Like every deep-learning framework, it computes
-*cross-correlation* under the name "convolution" (the kernel is not flipped):
+"""2-D convolution on NCHW arrays: conv2d and its backward pass, and the readable im2col path.
+
+Like every deep-learning framework, it computes *cross-correlation* under the name
+"convolution" (the kernel is not flipped):
 
 .. math::
 
@@ -11,7 +12,9 @@ with stride :math:`s`, dilation :math:`d`, the zero-padded input :math:`x^{\\tex
 Three versions compute it, all checked on one oracle grid: the loops of
 :mod:`dlbook.functional.reference`; :func:`conv2d_im2col` here (columns by :func:`im2col`, then
 ONE matrix product); the tuned strategies of :mod:`dlbook.functional._conv_fast`, which
-:func:`conv2d` runs. :data:`STRATEGIES` names them all.
+:func:`conv2d` runs. :data:`STRATEGIES` names them all. The size and padding arithmetic
+(:func:`conv_output_size`, :func:`same_padding`, :func:`resolve_padding`) lives in
+:mod:`dlbook.functional.padding` and is re-exported here.
 """
 
 import functools
@@ -21,87 +24,15 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from dlbook._validation import (as_float_array, check_ndim, check_shape, check_window_fits,
-                                non_negative_int, positive_int_pair)
+                                positive_int_pair, positive_int_tuple)
 from dlbook.functional import _conv_fast
 from dlbook.functional._conv_fast import TUNING
+from dlbook.functional.padding import (_output_hw, _pad, conv_output_size, resolve_padding,
+                                       same_padding)
 
-def same_padding(input_size, kernel_size, stride=1, dilation=1):
-    """Padding (before, after) of TensorFlow/Keras ``padding='same'`` along one axis.
-
-    The output has :math:`\\lceil \\text{in} / s \\rceil` cells; the total padding is
-    :math:`\\max((\\text{out}-1)s + (k-1)d + 1 - \\text{in},\\ 0)`; the smaller half goes before
-    (top/left), the odd pixel after (bottom/right).
-
-    Examples
-    --------
-    >>> same_padding(5, 3)
-    (1, 1)
-    >>> same_padding(6, 3, stride=2)
-    (0, 1)
-    """
-    out = -(-input_size // stride)
-    total = max((out - 1) * stride + (kernel_size - 1) * dilation + 1 - input_size, 0)
-    return total // 2, total - total // 2
-
-
-def resolve_padding(padding, input_hw, kernel_hw, stride_hw, dilation_hw=(1, 1)):
-    """Turn a ``padding`` argument into ``((top, bottom), (left, right))``.
-
-    ``padding`` is an int (every side), ``(ph, pw)`` (top and bottom ``ph``, left and right
-    ``pw``), ``'valid'`` (none) or ``'same'`` (TensorFlow/Keras, see :func:`same_padding`, for
-    any stride); ``input_hw``, ``kernel_hw`` (or pool window), ``stride_hw``, ``dilation_hw``
-    are (height, width) pairs.
-
-    Examples
-    --------
-    >>> resolve_padding('same', (28, 28), (5, 5), (1, 1))
-    ((2, 2), (2, 2))
-    >>> resolve_padding((1, 2), (8, 8), (3, 3), (1, 1))
-    ((1, 1), (2, 2))
-    """
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode == "valid":
-            return (0, 0), (0, 0)
-        if mode == "same":
-            return tuple(same_padding(i, k, s, d)
-                         for i, k, s, d in zip(input_hw, kernel_hw, stride_hw, dilation_hw))
-        raise ValueError(f"padding: needs 'valid', 'same', an int or a pair, got {padding!r}")
-    if isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
-            raise ValueError(f"padding: needs an int or a pair (ph, pw), got {padding!r}")
-        ph, pw = (non_negative_int(p, "padding") for p in padding)
-    else:
-        ph = pw = non_negative_int(padding, "padding")
-    return (ph, ph), (pw, pw)
-
-
-def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
-    """Output length along one axis of a convolution or pooling window:
-    :math:`\\lfloor (\\text{in} + \\text{pad}_\\text{total} - d (k - 1) - 1) / s \\rfloor + 1`.
-
-    ``padding`` is the TOTAL padding on this axis (before + after), or ``'valid'`` / ``'same'``.
-
-    Examples
-    --------
-    >>> conv_output_size(5, 3)
-    3
-    >>> conv_output_size(28, 5, padding=4)
-    28
-    >>> conv_output_size(7, 3, stride=2, padding='same')
-    4
-    """
-    if isinstance(padding, str):
-        (before, after), _ = resolve_padding(padding, (input_size, 1), (kernel_size, 1),
-                                             (stride, 1), (dilation, 1))
-        padding = before + after
-    return (input_size + padding - dilation * (kernel_size - 1) - 1) // stride + 1
-
-
-def _output_hw(input_hw, kernel_hw, stride, pads, dilation):
-    """``(OH, OW)`` from pairs, ``pads = ((top, bottom), (left, right))``."""
-    return tuple(conv_output_size(size, k, s, sum(p), d)
-                 for size, k, s, p, d in zip(input_hw, kernel_hw, stride, pads, dilation))
+__all__ = ["STRATEGIES", "Strategy", "TUNING", "choose_strategy", "col2im", "conv2d",
+           "conv2d_backward", "conv2d_backward_im2col", "conv2d_im2col", "conv_output_size",
+           "im2col", "resolve_padding", "same_padding"]
 
 
 def _check_conv_args(x, w, stride, padding, dilation):
@@ -122,13 +53,6 @@ def _check_conv_args(x, w, stride, padding, dilation):
     check_window_fits(x.shape[2:], pads, w.shape[2:], dilation, "w: kernel",
                       f"x shape {x.shape}, padding {padding!r}")
     return x, w, stride, pads, dilation
-
-
-def _pad(x, pads, value=0.0):
-    """Pad the two spatial axes of an NCHW array (no copy when there is nothing to pad)."""
-    if pads == ((0, 0), (0, 0)):
-        return x
-    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads), constant_values=value)
 
 
 def _prepare(x, w, b, stride, padding, dilation):
@@ -242,19 +166,43 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
 
 
 def _tuned_forward(name, x, w, b=None, stride=1, padding=0, dilation=1, *, tuning=TUNING):
-    """Check, then run the tuned strategy ``name`` (None: the one :func:`choose_strategy` picks)."""
+    """Check, then run the tuned strategy ``name`` (None: the one :func:`choose_strategy`
+    picks, or an exact one for non-finite ``x`` or ``w``)."""
     x, w, b, stride, pads, dilation = _prepare(x, w, b, stride, padding, dilation)
-    g = _conv_fast.geometry(x.shape, w.shape, stride, pads, dilation)
-    return _conv_fast.KERNELS[name or _conv_fast.choose(g, tuning)].forward(x, w, b, g, tuning)
+    tuning = _conv_fast.check_tuning(tuning)
+    g = _conv_fast._geometry(x.shape, w.shape, stride, pads, dilation)
+    return _conv_fast._run(name, g, tuning, {"x": x, "w": w}).forward(x, w, b, g, tuning)
 
 
 def _tuned_backward(name, dy, x, w, stride=1, padding=0, dilation=1, *, tuning=TUNING):
     dy, x, w, stride, pads, dilation = _prepare_backward(dy, x, w, stride, padding, dilation)
-    g = _conv_fast.geometry(x.shape, w.shape, stride, pads, dilation)
-    return _conv_fast.KERNELS[name or _conv_fast.choose(g, tuning)].backward(dy, x, w, g, tuning)
+    tuning = _conv_fast.check_tuning(tuning)
+    g = _conv_fast._geometry(x.shape, w.shape, stride, pads, dilation)
+    kernels = _conv_fast._run(name, g, tuning, {"dy": dy, "x": x, "w": w})
+    return kernels.backward(dy, x, w, g, tuning)
 
 
 # ---- the readable path: one column matrix, one matrix product
+
+
+def _window_arguments(padded_hw, kernel_hw, stride, dilation, context):
+    """Check the pairs of :func:`im2col` and :func:`col2im` and that the window fits."""
+    kernel_hw = positive_int_pair(kernel_hw, "kernel_hw")
+    stride, dilation = positive_int_pair(stride, "stride"), positive_int_pair(dilation, "dilation")
+    check_window_fits(padded_hw, ((0, 0), (0, 0)), kernel_hw, dilation, "kernel_hw: window",
+                      context)
+    return kernel_hw, stride, dilation
+
+
+def _im2col_arguments(xp, kernel_hw, stride, dilation):
+    """``xp`` as a non-empty floating 4-D array, and the checked pairs."""
+    xp = as_float_array(xp, "xp")
+    check_ndim(xp, 4, "xp", "(N, C, HP, WP)")
+    if 0 in xp.shape:
+        raise ValueError(f"xp: empty arrays are not supported, got shape {xp.shape}")
+    return (xp,) + _window_arguments(xp.shape[2:], kernel_hw, stride, dilation,
+                                     f"xp shape {xp.shape}")
+
 
 
 def im2col(xp, kernel_hw, stride=(1, 1), dilation=(1, 1)):
@@ -263,7 +211,8 @@ def im2col(xp, kernel_hw, stride=(1, 1), dilation=(1, 1)):
     ``columns[n, (c, p, q), (i, j)] = xp[n, c, i*sh + p*dh, j*sw + q*dw]``, the rows in the
     order ``w.reshape(O, -1)`` flattens a filter, so ``w.reshape(O, -1) @ columns`` is the
     convolution. ``xp`` (N, C, HP, WP) is the padded batch; ``kernel_hw``, ``stride`` and
-    ``dilation`` are pairs. Returns a new (N, C*KH*KW, OH*OW) array, about KH*KW times ``xp``.
+    ``dilation`` are pairs (an int means both axes), checked like :func:`conv2d`'s. Returns a
+    new (N, C*KH*KW, OH*OW) array, about KH*KW times ``xp``.
 
     Examples
     --------
@@ -273,7 +222,7 @@ def im2col(xp, kernel_hw, stride=(1, 1), dilation=(1, 1)):
            [3., 4., 6., 7.],
            [4., 5., 7., 8.]])
     """
-    (kh, kw), (sh, sw), (dh, dw) = kernel_hw, stride, dilation
+    xp, (kh, kw), (sh, sw), (dh, dw) = _im2col_arguments(xp, kernel_hw, stride, dilation)
     n_images, channels = xp.shape[:2]
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the dilated window
     windows = sliding_window_view(xp, span, axis=(2, 3))  # (N, C, H', W', spanH, spanW), a view
@@ -287,7 +236,8 @@ def col2im(grad_columns, padded_shape, kernel_hw, stride=(1, 1), dilation=(1, 1)
     :func:`im2col`) with one ``+=`` of a strided slice per kernel offset ``(p, q)``.
 
     ``grad_columns`` is (N, C*KH*KW, OH*OW); returns a new array of ``padded_shape``
-    (N, C, HP, WP), where a cell read by several windows gets the sum of their columns.
+    (N, C, HP, WP), a tuple of integers > 0, where a cell read by several windows gets the sum
+    of their columns. ``kernel_hw``, ``stride`` and ``dilation`` are those of :func:`im2col`.
 
     Examples
     --------
@@ -296,9 +246,14 @@ def col2im(grad_columns, padded_shape, kernel_hw, stride=(1, 1), dilation=(1, 1)
            [2., 4., 2.],
            [1., 2., 1.]])
     """
+    padded_shape = positive_int_tuple(padded_shape, 4, "padded_shape")
+    kernel_hw, stride, dilation = _window_arguments(padded_shape[2:], kernel_hw, stride, dilation,
+                                                    f"padded_shape {padded_shape}")
     (kh, kw), (sh, sw), (dh, dw) = kernel_hw, stride, dilation
     n_images, channels = padded_shape[:2]
     out_h, out_w = _output_hw(padded_shape[2:], kernel_hw, stride, ((0, 0), (0, 0)), dilation)
+    grad_columns = as_float_array(grad_columns, "grad_columns")
+    check_shape(grad_columns, (n_images, channels * kh * kw, out_h * out_w), "grad_columns")
     taps = grad_columns.reshape(n_images, channels, kh, kw, out_h, out_w)
     dxp = np.zeros(padded_shape, dtype=grad_columns.dtype)
     for p in range(kh):
@@ -383,7 +338,14 @@ STRATEGIES = {
 
 
 def choose_strategy(x_shape, w_shape, stride=1, padding=0, dilation=1, tuning=TUNING):
-    """The tuned strategy conv2d uses for these shapes (:func:`dlbook.functional._conv_fast.choose`).
+    """The tuned strategy conv2d uses for finite arrays of these shapes
+    (:func:`dlbook.functional._conv_fast.choose`); for an ``x``, ``w`` or ``dy`` holding a NaN
+    or an infinity, conv2d and conv2d_backward pass over ``'unrolled'``, which is exact for
+    finite values only, to the im2col strategy this rule picks next.
+
+    ``x_shape`` (N, C, H, W) and ``w_shape`` (O, C, KH, KW) are tuples of integers > 0; the
+    other arguments are those of :func:`conv2d`, and ``tuning`` a
+    :class:`dlbook.functional._conv_fast.Tuning`.
 
     Examples
     --------
@@ -394,7 +356,9 @@ def choose_strategy(x_shape, w_shape, stride=1, padding=0, dilation=1, tuning=TU
     >>> choose_strategy((32, 32, 32, 32), (64, 32, 3, 3), padding=1)
     'im2col-images-outer'
     """
+    x_shape = positive_int_tuple(x_shape, 4, "x_shape")
+    w_shape = positive_int_tuple(w_shape, 4, "w_shape")
     stride, dilation = positive_int_pair(stride, "stride"), positive_int_pair(dilation, "dilation")
-    pads = resolve_padding(padding, tuple(x_shape[2:]), tuple(w_shape[2:]), stride, dilation)
-    g = _conv_fast.geometry(tuple(x_shape), tuple(w_shape), stride, pads, dilation)
+    pads = resolve_padding(padding, x_shape[2:], w_shape[2:], stride, dilation)
+    g = _conv_fast.geometry(x_shape, w_shape, stride, pads, dilation)
     return _conv_fast.choose(g, tuning)

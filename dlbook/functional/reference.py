@@ -5,7 +5,7 @@ has exactly the signature of its fast twin in :mod:`dlbook.functional`. They are
 and serve as a second, independent implementation in the tests and the chapters, so they check
 their own arguments and share no private code with the kernels they check: only the generic
 checks of :mod:`dlbook._validation` and the public size arithmetic of
-:mod:`dlbook.functional.conv`.
+:mod:`dlbook.functional.padding`.
 """
 
 import numpy as np
@@ -17,7 +17,7 @@ from dlbook._validation import (
     check_window_fits,
     positive_int_pair,
 )
-from dlbook.functional.conv import conv_output_size, resolve_padding
+from dlbook.functional.padding import conv_output_size, resolve_padding
 
 
 def _four_d(array, name="x", layout="(N, C, H, W)"):
