@@ -95,6 +95,9 @@ class Optimizer:
     _non_negative_state = ()
 
     def __init__(self, **hyperparameters):
+        if type(self) is Optimizer:
+            raise TypeError("Optimizer: is the base class of SGD, RMSProp, Adam and AdamW, which "
+                            "define the update; make one of those")
         # Every hyperparameter that _checks names comes from the keywords or, when a subclass
         # adds one (AdamW's weight_decay), from the attribute it set before calling its parent's
         # __init__; keywords _checks does not name are left out (AdamW has no amsgrad).

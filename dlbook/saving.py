@@ -38,6 +38,14 @@ FORMAT_VERSION = 1
 _OPTIMIZER_CLASSES = {cls.__name__: cls for cls in compile_utils.OPTIMIZERS.values()}
 
 
+def _path_argument(path):
+    """``os.fspath(path)`` for a str or os.PathLike; anything else is a TypeError naming it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: needs a file path (a str or os.PathLike), got "
+                        f"{type(path).__name__} {path!r}")
+    return os.fspath(path)
+
+
 def save_model(model, path):
     """Write a built ``model`` (architecture, weights and, if compiled, the optimizer) to
     ``path``, atomically.
@@ -57,6 +65,9 @@ def save_model(model, path):
         If ``path``'s directory does not exist or the file cannot be written; the message
         names ``path``.
     """
+    if not all(hasattr(model, name) for name in ("built", "layers", "get_weights")):
+        raise TypeError(f"model: needs a Sequential, got {type(model).__name__}")
+    path = _path_argument(path)
     if not model.built:
         raise ValueError("save: the model is not built yet; build it (or fit it) before saving")
     spec = {
@@ -121,7 +132,7 @@ def load_model(path, model_class):
         format version: one sentence that names the path and what is wrong. Nothing is
         returned half-loaded.
     """
-    path = os.fspath(path)
+    path = _path_argument(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:

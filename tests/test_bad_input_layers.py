@@ -18,6 +18,7 @@ from dlbook.layers import (
     MaxPooling2D,
     deserialize,
     initialize,
+    serialize,
 )
 
 RNG = np.random.default_rng
@@ -144,6 +145,7 @@ BAD_CALLS = [
     (lambda: Dense(3).set_extra_state([1]), TypeError, "state", ["list"]),
     (lambda: Dense.from_config([3]), TypeError, "config", ["list"]),
     (lambda: deserialize({"class_name": "Dense", "config": [3]}), ValueError, "spec", []),
+    (lambda: serialize("Dense(3)"), TypeError, "layer", ["str"]),
     # initialize
     (lambda: initialize("zeros", (-1, 3), 1, 1, RNG(0)), ValueError, "shape", ["-1"]),
     (lambda: initialize("zeros", 3, 1, 1, RNG(0)), TypeError, "shape", ["3"]),

@@ -5,12 +5,13 @@ optimizer state, compiled state); no result is a writable alias of an argument."
 import numpy as np
 import pytest
 
-from dlbook.callbacks import History
+from dlbook.callbacks import Callback, History, ProgressLogger
 from dlbook.datasets import load_digits, sample_image, stratified_split
 from dlbook.functional import softmax_cross_entropy
 from dlbook.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from dlbook.model import Sequential
-from dlbook.optim import SGD, Adam
+from dlbook.optim import SGD, Adam, Optimizer
+from dlbook.saving import load_model, save_model
 
 X = np.random.default_rng(0).random((6, 1, 8, 8)).astype(np.float32)
 Y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1, 2]]
@@ -115,6 +116,13 @@ BAD_CALLS = [
     (lambda m: m.summary(print_fn="print"), TypeError, "print_fn", ["'print'"]),
     # the callbacks and data helpers the chapters call
     (lambda m: History(params=[1]), TypeError, "params", ["list"]),
+    (lambda m: Callback().set_params("epochs=5"), TypeError, "params", ["str"]),
+    (lambda m: ProgressLogger().set_params(None), TypeError, "params", ["NoneType"]),
+    (lambda m: Optimizer(learning_rate=0.1), TypeError, "Optimizer", ["SGD", "Adam"]),
+    (lambda m: save_model("model.npz", "model.npz"), TypeError, "model", ["str"]),
+    (lambda m: save_model(m, 3), TypeError, "path", ["int"]),
+    (lambda m: load_model(None, Sequential), TypeError, "path", ["NoneType"]),
+    (lambda m: m.save(["model.npz"]), TypeError, "path", ["list"]),
     (lambda m: sample_image(name=np.array(["china.jpg"])), TypeError, "name", ["ndarray"]),
     (lambda m: sample_image(gray="no"), TypeError, "gray", ["'no'"]),
     (lambda m: load_digits(test_fraction="0.2"), TypeError, "test_fraction", ["'0.2'"]),

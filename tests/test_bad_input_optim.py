@@ -6,7 +6,6 @@ changes; non-finite gradients follow IEEE arithmetic exactly as ``torch.optim`` 
 
 import numpy as np
 import pytest
-import torch
 
 from dlbook import Parameter
 from dlbook.landscapes import quadratic_grad, trajectory
@@ -279,23 +278,28 @@ def test_num_params_false_on_a_fresh_optimizer_is_rejected():
 # ---- non-finite gradients: IEEE, NaN in and NaN out, exactly like torch.optim --------------------
 
 
+def _torch():
+    return pytest.importorskip("torch")  # the yardstick only; the rule is tested without it below
+
+
 TORCH_PAIRS = [
-    (lambda: SGD(learning_rate=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    (lambda: SGD(learning_rate=0.1), lambda p: _torch().optim.SGD(p, lr=0.1)),
     (lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
-     lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+     lambda p: _torch().optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
     (lambda: RMSProp(learning_rate=0.01),
-     lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)),
-    (lambda: Adam(learning_rate=0.01), lambda p: torch.optim.Adam(p, lr=0.01)),
+     lambda p: _torch().optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)),
+    (lambda: Adam(learning_rate=0.01), lambda p: _torch().optim.Adam(p, lr=0.01)),
     (lambda: Adam(learning_rate=0.01, amsgrad=True),
-     lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True)),
+     lambda p: _torch().optim.Adam(p, lr=0.01, amsgrad=True)),
     (lambda: AdamW(learning_rate=0.01, weight_decay=0.1),
-     lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
+     lambda p: _torch().optim.AdamW(p, lr=0.01, weight_decay=0.1)),
 ]
 
 
 @pytest.mark.parametrize("make, make_torch", TORCH_PAIRS,
                          ids=["SGD", "Nesterov", "RMSProp", "Adam", "AMSGrad", "AdamW"])
 def test_non_finite_gradients_give_exactly_the_non_finite_values_torch_gives(make, make_torch):
+    torch = _torch()
     gradients = [np.array([0.5, NAN, INF, -INF, 0.0, -2.0]),
                  np.array([1.0, 1.0, 1.0, 1.0, NAN, 0.25]),
                  np.array([-0.5, 0.5, 0.0, 2.0, 1.0, INF])]
@@ -312,6 +316,17 @@ def test_non_finite_gradients_give_exactly_the_non_finite_values_torch_gives(mak
             np.testing.assert_array_equal(np.isnan(param.data), np.isnan(expected))
             np.testing.assert_allclose(param.data, expected, rtol=1e-12, atol=0)
     assert np.isnan(param.data[1]) and np.isfinite(param.data[0])
+
+
+@pytest.mark.parametrize("make", [make for make, _ in TORCH_PAIRS],
+                         ids=["SGD", "Nesterov", "RMSProp", "Adam", "AMSGrad", "AdamW"])
+def test_a_nan_gradient_makes_exactly_its_own_element_nan_and_is_never_skipped(make):
+    param, optimizer = Parameter(np.array([1.0, -2.0, 3.0])), make()
+    with np.errstate(all="ignore"):
+        param.grad[...] = [0.5, NAN, -1.0]
+        optimizer.step([param])
+    assert np.isnan(param.data[1])
+    assert np.all(np.isfinite(param.data[[0, 2]])) and param.data[0] < 1.0 and param.data[2] > 3.0
 
 
 def test_a_state_made_non_finite_by_a_nan_gradient_cannot_be_loaded_back():

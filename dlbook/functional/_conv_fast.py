@@ -24,7 +24,7 @@ import numpy as np
 from dlbook._validation import boolean, float_dtype
 from dlbook.functional import _conv_unrolled
 from dlbook.functional._conv_geometry import (TUNING, Geometry, Tuning, _check_geometry,
-                                              _geometry, check_tuning, geometry)
+                                              check_tuning, geometry)
 
 __all__ = ["KERNELS", "TUNING", "Geometry", "Kernels", "Tuning", "check_tuning", "choose",
            "chunks", "column_entries_per_image", "geometry"]

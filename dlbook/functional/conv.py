@@ -27,6 +27,7 @@ from dlbook._validation import (as_float_array, check_ndim, check_shape, check_w
                                 positive_int_pair, positive_int_tuple)
 from dlbook.functional import _conv_fast
 from dlbook.functional._conv_fast import TUNING
+from dlbook.functional._conv_geometry import _geometry
 from dlbook.functional.padding import (_output_hw, _pad, conv_output_size, resolve_padding,
                                        same_padding)
 
@@ -170,14 +171,14 @@ def _tuned_forward(name, x, w, b=None, stride=1, padding=0, dilation=1, *, tunin
     picks, or an exact one for non-finite ``x`` or ``w``)."""
     x, w, b, stride, pads, dilation = _prepare(x, w, b, stride, padding, dilation)
     tuning = _conv_fast.check_tuning(tuning)
-    g = _conv_fast._geometry(x.shape, w.shape, stride, pads, dilation)
+    g = _geometry(x.shape, w.shape, stride, pads, dilation)
     return _conv_fast._run(name, g, tuning, {"x": x, "w": w}).forward(x, w, b, g, tuning)
 
 
 def _tuned_backward(name, dy, x, w, stride=1, padding=0, dilation=1, *, tuning=TUNING):
     dy, x, w, stride, pads, dilation = _prepare_backward(dy, x, w, stride, padding, dilation)
     tuning = _conv_fast.check_tuning(tuning)
-    g = _conv_fast._geometry(x.shape, w.shape, stride, pads, dilation)
+    g = _geometry(x.shape, w.shape, stride, pads, dilation)
     kernels = _conv_fast._run(name, g, tuning, {"dy": dy, "x": x, "w": w})
     return kernels.backward(dy, x, w, g, tuning)
 
