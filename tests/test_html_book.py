@@ -44,6 +44,7 @@ def test_every_chapter_and_figure_is_in_the_html_book(html):
         assert (html / "chapters" / f"{notebook.stem}.html").is_file()
     for notebook in sorted((ROOT / "chapters" / "solutions").glob("*.ipynb")):
         assert (html / "chapters" / "solutions" / f"{notebook.stem}.html").is_file()
+    assert "Porting to and from Keras 3 and PyTorch" in (html / "docs" / "porting.html").read_text()
     images = {p.name for p in (html / "_images").iterdir()}
     assert {"sliding_window.png", "padding_stride.png", "cnn_pipeline.png"} <= images
     page = (html / "chapters" / "03_convolution.html").read_text()
