@@ -225,3 +225,16 @@ def test_every_combination_equals_torch_rmsprop_step_by_step(centered, momentum)
             np.testing.assert_allclose(optimizer.state_dict()["0.buf"],
                                        torch_state["momentum_buffer"].numpy(), rtol=1e-12,
                                        atol=1e-15)
+
+
+@pytest.mark.parametrize("name, value", [("centered", True), ("momentum", 0.9)])
+def test_turning_on_centred_or_momentum_after_the_first_step_is_refused(name, value):
+    param, optimizer = Parameter(np.array([1.0, -2.0])), RMSProp(learning_rate=0.01)
+    param.grad[...] = [0.5, 0.25]
+    optimizer.step([param])
+    after_one = param.data.copy()
+    setattr(optimizer, name, value)
+    with pytest.raises(ValueError, match="centered, or momentum from 0") as excinfo:
+        optimizer.step([param])
+    assert name in str(excinfo.value)
+    np.testing.assert_array_equal(param.data, after_one)
