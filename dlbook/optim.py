@@ -9,7 +9,8 @@ Every optimizer takes its hyperparameters only (Keras style) and is used as::
 
 The update formulas are those of the matching ``torch.optim`` classes (for Adam, Algorithm 1 of
 Kingma & Ba, 2015), so the numbers a reader gets here are the ones PyTorch gives. This module
-holds the update rules: each ``_update`` is its docstring's formula, one numpy call per term, in
+holds the update rules (RMSProp's, with its centred and momentum forms, in :mod:`dlbook.rmsprop`,
+imported here): each ``_update`` is its docstring's formula, one numpy call per term, in
 place with ``out=`` on the cache-sized pieces of :func:`~dlbook.base_optimizer.chunks`. The
 bookkeeping they share (checks, per-parameter state, ``state_dict``, and what NaN and infinite
 gradients do: IEEE arithmetic, as in PyTorch) is :class:`~dlbook.base_optimizer.Optimizer`.
