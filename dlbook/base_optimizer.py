@@ -9,7 +9,8 @@ for ``np.savez`` with ``allow_pickle=False``:
 - one entry per hyperparameter, e.g. ``"learning_rate": 0.001``, ``"amsgrad": False``;
 - ``"num_params"``: the number of parameters the state is for (0 before the first step);
 - for parameter ``i``: ``"{i}.step"`` (int) and one array per moment: ``"{i}.v"`` for SGD with
-  momentum, ``"{i}.s"`` for RMSProp, ``"{i}.m"``, ``"{i}.v"`` (and ``"{i}.v_max"`` with AMSGrad)
+  momentum, ``"{i}.s"`` for RMSProp (and ``"{i}.a"`` centred, ``"{i}.buf"`` with momentum),
+  ``"{i}.m"``, ``"{i}.v"`` (and ``"{i}.v_max"`` with AMSGrad)
   for Adam and AdamW.
 
 :meth:`Optimizer.load_state_dict` takes that dict back (or the ``np.load`` of its ``.npz``),
@@ -87,12 +88,15 @@ class Optimizer:
 
     A subclass lists its hyperparameters and their checks in ``_checks`` (name -> function
     ``check(value, name) -> value``), names its per-parameter arrays in ``_state_names`` and
-    implements ``_update``; ``_non_negative_state`` names the arrays that are means of squares.
+    implements ``_update``; ``_non_negative_state`` names the arrays that are means of squares;
+    ``_added_later`` maps a hyperparameter added after the class first shipped to the value that
+    reproduces the old behaviour, which :meth:`load_state_dict` uses when an older dict lacks it.
     The state of parameter ``i`` is a dict ``{"step": int, name: array}``.
     """
 
     _checks = {}
     _non_negative_state = ()
+    _added_later = {}
 
     def __init__(self, **hyperparameters):
         if type(self) is Optimizer:
@@ -137,8 +141,8 @@ class Optimizer:
                 settings = ", ".join(f"{name}={value!r}" for name, value in hyperparameters.items())
                 raise ValueError(
                     f"the state made at the first step has no {missing} arrays, which {settings} "
-                    f"needs: amsgrad, or momentum from 0, cannot be changed after the first step; "
-                    f"make a new optimizer instead"
+                    f"needs: amsgrad, centered, or momentum from 0, cannot be changed after the "
+                    f"first step; make a new optimizer instead"
                 )
         return hyperparameters
 
@@ -273,6 +277,7 @@ class Optimizer:
                 f"{type(state_dict).__name__}"
             )
         cls_name = type(self).__name__
+        state_dict = {**self._added_later, **state_dict}  # an older dict keeps its meaning
         missing = [name for name in self._checks if name not in state_dict]
         if "num_params" not in state_dict:
             missing.append("num_params")

@@ -9,7 +9,8 @@ Every optimizer takes its hyperparameters only (Keras style) and is used as::
 
 The update formulas are those of the matching ``torch.optim`` classes (for Adam, Algorithm 1 of
 Kingma & Ba, 2015), so the numbers a reader gets here are the ones PyTorch gives. This module
-holds the update rules: each ``_update`` is its docstring's formula, one numpy call per term, in
+holds the update rules (RMSProp's, with its centred and momentum forms, in :mod:`dlbook.rmsprop`,
+imported here): each ``_update`` is its docstring's formula, one numpy call per term, in
 place with ``out=`` on the cache-sized pieces of :func:`~dlbook.base_optimizer.chunks`. The
 bookkeeping they share (checks, per-parameter state, ``state_dict``, and what NaN and infinite
 gradients do: IEEE arithmetic, as in PyTorch) is :class:`~dlbook.base_optimizer.Optimizer`.
@@ -25,6 +26,7 @@ import numpy as np
 from dlbook._validation import (as_float_array, boolean, check_finite, check_shape, fraction,
                                 non_negative_float, positive_float, positive_int)
 from dlbook.base_optimizer import Optimizer, chunks
+from dlbook.rmsprop import RMSProp
 
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "adam_step"]
 
@@ -105,71 +107,6 @@ class SGD(Optimizer):
                     np.multiply(step, lr, out=step)
                 else:
                     np.multiply(v_, lr, out=step)  # step = lr v
-            np.subtract(p_, step, out=p_)  # p <- p - step
-
-
-class RMSProp(Optimizer):
-    r"""RMSProp: divide the step by a running root mean square of the gradient.
-
-    For each parameter :math:`p` with gradient :math:`g`, starting from :math:`s = 0`:
-
-    .. math::
-
-        s &\leftarrow \rho s + (1 - \rho) g^2 \\
-        p &\leftarrow p - \eta \frac{g}{\sqrt{s} + \epsilon}
-
-    (elementwise), as ``torch.optim.RMSprop`` (no momentum, not centred).
-
-    Parameters
-    ----------
-    learning_rate : float
-        :math:`\eta > 0`.
-    rho : float
-        Decay of the running average, :math:`\rho \in [0, 1)`.
-    epsilon : float
-        :math:`\epsilon > 0`, added to the root (not inside it).
-
-    Notes
-    -----
-    State per parameter: ``step`` and ``s`` (shape and dtype of the parameter).
-
-    References
-    ----------
-    T. Tieleman and G. Hinton, "Lecture 6.5 - RMSProp: divide the gradient by a running average
-    of its recent magnitude", COURSERA: Neural Networks for Machine Learning (2012).
-
-    Examples
-    --------
-    >>> from dlbook import Parameter
-    >>> w, opt = Parameter(np.array([1.0, 2.0])), RMSProp(learning_rate=0.01)
-    >>> w.grad[...] = [0.5, -1.0]
-    >>> opt.step([w])
-    >>> np.round(w.data, 6)   # the first step is lr / sqrt(1 - rho) = 0.0316 times sign(g)
-    array([0.968377, 2.031623])
-    """
-
-    _checks = {"learning_rate": positive_float, "rho": fraction, "epsilon": positive_float}
-    _non_negative_state = ("s",)
-
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
-        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon)
-
-    @classmethod
-    def _state_names(cls, hyperparameters):
-        return ("s",)
-
-    def _update(self, p, g, state, hyperparameters):
-        lr, rho, eps = (hyperparameters[name] for name in ("learning_rate", "rho", "epsilon"))
-        eps = max(eps, np.finfo(p.dtype).smallest_subnormal)  # > 0 in p's dtype too
-        for p_, g_, s_, step in chunks(p, g, state["s"]):
-            np.multiply(s_, rho, out=s_)  # s <- rho s + (1 - rho) g^2
-            np.square(g_, out=step)
-            np.multiply(step, 1.0 - rho, out=step)
-            np.add(s_, step, out=s_)
-            np.sqrt(s_, out=step)  # step = lr g / (sqrt(s) + eps)
-            np.add(step, eps, out=step)
-            np.divide(g_, step, out=step)
-            np.multiply(step, lr, out=step)
             np.subtract(p_, step, out=p_)  # p <- p - step
 
 

@@ -26,7 +26,10 @@ FLAG = [("False", TypeError), (0, TypeError), (1, TypeError), (None, TypeError),
 OPTIMIZERS = [
     (SGD, {"momentum": 0.9},
      {"learning_rate": POSITIVE, "momentum": FRACTION, "nesterov": FLAG}),
-    (RMSProp, {}, {"learning_rate": POSITIVE, "rho": FRACTION, "epsilon": POSITIVE}),
+    (RMSProp, {}, {"learning_rate": POSITIVE, "rho": FRACTION, "epsilon": POSITIVE,
+                   "momentum": FRACTION, "centered": FLAG}),
+    (RMSProp, {"momentum": 0.9, "centered": True},
+     {"rho": FRACTION, "epsilon": POSITIVE, "momentum": FRACTION, "centered": FLAG}),
     (Adam, {}, {"learning_rate": POSITIVE, "beta_1": FRACTION, "beta_2": FRACTION,
                 "epsilon": POSITIVE, "amsgrad": FLAG}),
     (AdamW, {}, {"learning_rate": POSITIVE, "weight_decay": NON_NEGATIVE, "beta_1": FRACTION,
@@ -88,10 +91,12 @@ def test_adam_step_rejects_every_bad_hyperparameter(name, value, error):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", [
-    lambda eps: RMSProp(epsilon=eps), lambda eps: Adam(epsilon=eps),
+    lambda eps: RMSProp(epsilon=eps),
+    lambda eps: RMSProp(epsilon=eps, centered=True, momentum=0.9), lambda eps: Adam(epsilon=eps),
     lambda eps: Adam(epsilon=eps, amsgrad=True), lambda eps: AdamW(epsilon=eps),
     lambda eps: Adam(epsilon=eps, beta_2=1.0 - 2.0**-52),
-], ids=["RMSProp", "Adam", "AMSGrad", "AdamW", "Adam-beta_2-near-1"])
+], ids=["RMSProp", "RMSProp-centered-momentum", "Adam", "AMSGrad", "AdamW",
+        "Adam-beta_2-near-1"])
 @pytest.mark.parametrize("epsilon", [1e-8, 1e-300, 5e-324])
 def test_zero_gradients_leave_the_parameter_finite_for_every_valid_epsilon(make, epsilon, dtype):
     param = Parameter(np.array([1.0, -2.0, 0.0], dtype=dtype))
@@ -121,7 +126,9 @@ def _shared_data_pair():
     return [first, Parameter(np.zeros(2)), second]
 
 
-@pytest.mark.parametrize("make", [SGD, RMSProp, Adam, AdamW])
+@pytest.mark.parametrize("make", [SGD, RMSProp, lambda: RMSProp(centered=True, momentum=0.5),
+                                  Adam, AdamW], ids=["SGD", "RMSProp", "RMSProp-centered-momentum",
+                                                     "Adam", "AdamW"])
 @pytest.mark.parametrize("params_of", [
     lambda p, q: [p, q, p],
     lambda p, q: (q, p, p),
@@ -213,6 +220,23 @@ LOAD_CASES = [
      ["state_dict['1.v_max']", "negative"]),
     (RMSProp, lambda s: _with(s, "1.s", s["1.s"] - 1.0), ValueError,
      ["state_dict['1.s']", "negative"]),
+    (lambda: RMSProp(centered=True), lambda s: _with(s, "1.s", s["1.s"] - 1.0), ValueError,
+     ["state_dict['1.s']", "negative"]),
+    (lambda: RMSProp(centered=True), lambda s: _with(s, "0.a", np.array([0.0, NAN, 0.0])),
+     ValueError, ["state_dict['0.a']", "finite"]),
+    (lambda: RMSProp(centered=True), lambda s: _with(s, "0.a", np.zeros(2)), ValueError,
+     ["state_dict['0.a']", "(3,)", "(2,)"]),
+    (lambda: RMSProp(centered=True), lambda s: _without(s, "1.a"), ValueError,
+     ["missing", "1.a"]),
+    (lambda: RMSProp(momentum=0.9), lambda s: _with(s, "1.buf", np.full((2, 1), -INF)),
+     ValueError, ["state_dict['1.buf']", "finite"]),
+    (lambda: RMSProp(momentum=0.9), lambda s: _with(s, "0.buf", s["0.buf"].astype(np.int64)),
+     TypeError, ["state_dict['0.buf']", "int64"]),
+    (lambda: RMSProp(momentum=0.9), lambda s: _with(s, "momentum", 0.0), ValueError,
+     ["unexpected", "0.buf"]),
+    (RMSProp, lambda s: _with(s, "centered", True), ValueError, ["missing", "0.a"]),
+    (RMSProp, lambda s: _with(s, "centered", 1), TypeError, ["centered"]),
+    (RMSProp, lambda s: _with(s, "momentum", 1.0), ValueError, ["momentum"]),
     (Adam, lambda s: _with(s, "0.m", np.array([NAN, 0.0, 0.0])), ValueError,
      ["state_dict['0.m']", "finite"]),
     (Adam, lambda s: _with(s, "1.v", np.full((2, 1), INF)), ValueError,
@@ -288,6 +312,9 @@ TORCH_PAIRS = [
      lambda p: _torch().optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
     (lambda: RMSProp(learning_rate=0.01),
      lambda p: _torch().optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)),
+    (lambda: RMSProp(learning_rate=0.01, centered=True, momentum=0.9),
+     lambda p: _torch().optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7, centered=True,
+                                      momentum=0.9)),
     (lambda: Adam(learning_rate=0.01), lambda p: _torch().optim.Adam(p, lr=0.01)),
     (lambda: Adam(learning_rate=0.01, amsgrad=True),
      lambda p: _torch().optim.Adam(p, lr=0.01, amsgrad=True)),
@@ -296,8 +323,11 @@ TORCH_PAIRS = [
 ]
 
 
+TORCH_IDS = ["SGD", "Nesterov", "RMSProp", "RMSProp-centered-momentum", "Adam", "AMSGrad", "AdamW"]
+
+
 @pytest.mark.parametrize("make, make_torch", TORCH_PAIRS,
-                         ids=["SGD", "Nesterov", "RMSProp", "Adam", "AMSGrad", "AdamW"])
+                         ids=TORCH_IDS)
 def test_non_finite_gradients_give_exactly_the_non_finite_values_torch_gives(make, make_torch):
     torch = _torch()
     gradients = [np.array([0.5, NAN, INF, -INF, 0.0, -2.0]),
@@ -319,7 +349,7 @@ def test_non_finite_gradients_give_exactly_the_non_finite_values_torch_gives(mak
 
 
 @pytest.mark.parametrize("make", [make for make, _ in TORCH_PAIRS],
-                         ids=["SGD", "Nesterov", "RMSProp", "Adam", "AMSGrad", "AdamW"])
+                         ids=TORCH_IDS)
 def test_a_nan_gradient_makes_exactly_its_own_element_nan_and_is_never_skipped(make):
     param, optimizer = Parameter(np.array([1.0, -2.0, 3.0])), make()
     with np.errstate(all="ignore"):
