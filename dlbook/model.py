@@ -36,7 +36,8 @@ from dlbook import compile_utils, saving
 from dlbook._validation import boolean, float_dtype, optional_seed, positive_int, weight_list
 from dlbook.callbacks import History, format_logs
 from dlbook.compile_utils import LOSSES, METRICS, OPTIMIZERS
-from dlbook.layer_stack import append_layers, build_layers, input_shape_tuple, plan_shapes
+from dlbook.layer_stack import append_layers, build_layers, declared_input_shape
+from dlbook.layer_stack import input_shape_tuple, plan_shapes
 from dlbook.summary import summary_lines
 from dlbook.training import EpochMeans, backward, build_for, check_fit_arguments, check_verbose
 from dlbook.training import check_x, evaluate_batches, fit_epochs, loss_and_gradient
@@ -51,7 +52,8 @@ class Sequential:
     Parameters
     ----------
     layers : list of Layer, optional
-        In order; more can be added with :meth:`add`. Unnamed layers are named Keras style
+        In order, optionally opened by ``Input(shape=(C, H, W))`` (the model then builds at
+        once, as with ``input_shape=`` on the first layer); more can be added with :meth:`add`. Unnamed layers are named Keras style
         (``'conv2d'``, ``'conv2d_1'``, ...) when they are added.
     seed : int, optional
         Seeds the initial weights (one generator for all layers, in order), Dropout masks and,
@@ -71,6 +73,8 @@ class Sequential:
         ``input_shape``, else at :meth:`build` or the first ``fit`` / ``predict`` / ``evaluate``.
     input_shape, output_shape : tuple of int
         Per-sample shapes (no batch dimension).
+    input_spec : Input or None
+        The :class:`~dlbook.layers.Input` that opened the model; not one of :attr:`layers`.
     optimizer, loss, metrics
         Set by :meth:`compile`.
     """
@@ -86,6 +90,7 @@ class Sequential:
         self.metrics = []
         self.built = False
         self.input_shape = None
+        self.input_spec = None
         self._init_rng = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -131,7 +136,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("build: the model has no layers; add some first")
         if input_shape is None:
-            input_shape = self.layers[0].input_shape_argument
+            input_shape = declared_input_shape(self)
             if input_shape is None:
                 raise ValueError(
                     "input_shape: the first layer has no input_shape; call "
