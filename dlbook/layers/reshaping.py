@@ -56,10 +56,6 @@ class ZeroPadding2D(Layer):
         super().__init__(input_shape=input_shape, name=name)
         self.padding = _zero_padding_argument(padding, self.where)
 
-    def reset(self):
-        super().reset()
-        self._output_shape_seen = None
-
     def compute_output_shape(self, input_shape):
         """``(C, H + top + bottom, W + left + right)`` for an input ``(C, H, W)``."""
         if len(input_shape) != 3:
@@ -70,6 +66,10 @@ class ZeroPadding2D(Layer):
         (top, bottom), (left, right) = self.padding
         channels, height, width = input_shape
         return (channels, height + top + bottom, width + left + right)
+
+    def reset(self):
+        super().reset()
+        self._output_shape_seen = None
 
     def forward(self, x, training=False):
         """``x`` (N, C, H, W) -> (N, C, H + t + b, W + l + r), zeros around ``x``."""
