@@ -52,9 +52,8 @@ class Sequential:
     Parameters
     ----------
     layers : list of Layer, optional
-        In order, optionally opened by ``Input(shape=(C, H, W))`` (the model then builds at
-        once, as with ``input_shape=`` on the first layer); more can be added with :meth:`add`. Unnamed layers are named Keras style
-        (``'conv2d'``, ``'conv2d_1'``, ...) when they are added.
+        In order, optionally opened by ``Input(shape=(C, H, W))``; more can be added with
+        :meth:`add`; unnamed layers are named Keras style (``'conv2d'``, ``'conv2d_1'``, ...).
     seed : int, optional
         Seeds the initial weights (one generator for all layers, in order), Dropout masks and,
         unless ``fit`` gets its own seed, the shuffling. None: not reproducible.
@@ -69,12 +68,10 @@ class Sequential:
         ``model.layers[0].kernel.data`` holds the first layer's filters (O, C, KH, KW);
         ``model.layers[i].forward(x)`` (or :meth:`layer_outputs`) gives feature maps.
     built : bool
-        True once the weights exist: at construction when the first layer has an
+        True once the weights exist: at construction after an Input or when the first layer has an
         ``input_shape``, else at :meth:`build` or the first ``fit`` / ``predict`` / ``evaluate``.
     input_shape, output_shape : tuple of int
-        Per-sample shapes (no batch dimension).
-    input_spec : Input or None
-        The :class:`~dlbook.layers.Input` that opened the model; not one of :attr:`layers`.
+        Per-sample shapes (no batch dimension); ``input_spec`` is the opening Input, or None.
     optimizer, loss, metrics
         Set by :meth:`compile`.
     """
@@ -89,8 +86,7 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics = []
         self.built = False
-        self.input_shape = None
-        self.input_spec = None
+        self.input_shape = self.input_spec = None
         self._init_rng = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):

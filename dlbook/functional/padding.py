@@ -70,8 +70,9 @@ def resolve_padding(padding, input_hw, kernel_hw, stride_hw, dilation_hw=(1, 1))
 
     ``padding`` is an int (every side), ``(ph, pw)`` (top and bottom ``ph``, left and right
     ``pw``), ``((top, bottom), (left, right))`` (each side its own, TensorFlow's explicit
-    padding: the same as ``np.pad`` of the two spatial axes, then no padding), ``'valid'`` (none) or ``'same'`` (TensorFlow/Keras, see :func:`same_padding`, for
-    any stride; either in any case); ``input_hw``, ``kernel_hw`` (or pool window),
+    padding: the same as ``np.pad`` of the two spatial axes, then no padding), ``'valid'``
+    (none) or ``'same'`` (TensorFlow/Keras, see :func:`same_padding`, for any stride; either
+    in any case); ``input_hw``, ``kernel_hw`` (or pool window),
     ``stride_hw``, ``dilation_hw`` are (height, width) pairs of integers > 0 (an int means
     the same on both axes). Whether the window fits is the caller's check.
 
