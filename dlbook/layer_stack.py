@@ -9,10 +9,10 @@ The checks go through the layers' public methods only: ``name`` / ``has_default_
 import numbers
 
 from dlbook._validation import positive_int
-from dlbook.layers import Layer
+from dlbook.layers import Input, Layer
 
 __all__ = ["input_shape_tuple", "unique_names", "rename", "plan_shapes", "build_layers",
-           "append_layers"]
+           "declared_input_shape", "split_input", "append_layers"]
 
 
 def input_shape_tuple(value):
@@ -124,22 +124,59 @@ def build_layers(layers, input_shape, rng, dtype):
         raise
 
 
+def declared_input_shape(model):
+    """The per-sample shape ``model`` builds itself for without being told: its
+    :class:`~dlbook.layers.Input`'s, else its first layer's ``input_shape``, else None."""
+    if model.input_spec is not None:
+        return model.input_spec.shape
+    return model.layers[0].input_shape_argument if model.layers else None
+
+
+def split_input(model, layers, argument="layers"):
+    """``(input, rest)``: the :class:`~dlbook.layers.Input` that opens ``layers`` (or None)
+    and the layers after it. An Input may only open a model: first, once, before any layer.
+
+    >>> from dlbook.layers import Dense
+    >>> from dlbook.model import Sequential
+    >>> split_input(Sequential(), [Input(shape=(3,)), Dense(2)])
+    (Input(shape=(3,)), [Dense(units=2, use_bias=True, kernel_initializer='glorot_uniform', \
+bias_initializer='zeros')])
+    """
+    opened = model.input_spec is not None or bool(model.layers)
+    for index, layer in enumerate(layers):
+        if isinstance(layer, Input) and (index > 0 or opened):
+            where = (f"but the model already has {'an Input' if model.input_spec else 'layers'}"
+                     if opened else f"at position {index}")
+            raise ValueError(f"{argument}: an Input may only open a Sequential, first and "
+                             f"once; got {layer!r} {where}")
+    if layers and isinstance(layers[0], Input):
+        return layers[0], list(layers[1:])
+    return None, list(layers)
+
+
 def append_layers(model, layers, rng, argument="layers"):
     """Append ``layers`` to ``model.layers`` (named Keras style) and build what must be built:
     the new layers, from the model's generator ``rng``, if the model is built; the whole model
-    if its first layer has an ``input_shape``. If anything is rejected, the model and the layers (their names included)
-    are left as they were. ``argument`` is how messages call ``layers``."""
+    if it has an :class:`~dlbook.layers.Input` (which may open ``layers``, see
+    :func:`split_input`) or its first layer an ``input_shape``. If anything is rejected, the
+    model and the layers (their names included) are left as they were. ``argument`` is how
+    messages call ``layers``."""
+    given_input, layers = split_input(model, layers, argument)
     if not layers:
+        model.input_spec = given_input or model.input_spec
         return
     previous = rename(layers, unique_names(layers, model.layers, argument))
+    previous_input = model.input_spec
     input_shape = model.output_shape  # of the layers before these, if built
+    model.input_spec = given_input or model.input_spec
     model.layers.extend(layers)
     try:
         if model.built:
             build_layers(layers, input_shape, rng, model.dtype)
-        elif model.layers[0].input_shape_argument is not None:
+        elif declared_input_shape(model) is not None:
             model.build()
     except BaseException:
         del model.layers[-len(layers):]
         rename(layers, previous)
+        model.input_spec = previous_input
         raise

@@ -36,7 +36,8 @@ from dlbook import compile_utils, saving
 from dlbook._validation import boolean, float_dtype, optional_seed, positive_int, weight_list
 from dlbook.callbacks import History, format_logs
 from dlbook.compile_utils import LOSSES, METRICS, OPTIMIZERS
-from dlbook.layer_stack import append_layers, build_layers, input_shape_tuple, plan_shapes
+from dlbook.layer_stack import append_layers, build_layers, declared_input_shape
+from dlbook.layer_stack import input_shape_tuple, plan_shapes
 from dlbook.summary import summary_lines
 from dlbook.training import EpochMeans, backward, build_for, check_fit_arguments, check_verbose
 from dlbook.training import check_x, evaluate_batches, fit_epochs, loss_and_gradient
@@ -51,8 +52,8 @@ class Sequential:
     Parameters
     ----------
     layers : list of Layer, optional
-        In order; more can be added with :meth:`add`. Unnamed layers are named Keras style
-        (``'conv2d'``, ``'conv2d_1'``, ...) when they are added.
+        In order, optionally opened by ``Input(shape=(C, H, W))``; more can be added with
+        :meth:`add`; unnamed layers are named Keras style (``'conv2d'``, ``'conv2d_1'``, ...).
     seed : int, optional
         Seeds the initial weights (one generator for all layers, in order), Dropout masks and,
         unless ``fit`` gets its own seed, the shuffling. None: not reproducible.
@@ -67,10 +68,10 @@ class Sequential:
         ``model.layers[0].kernel.data`` holds the first layer's filters (O, C, KH, KW);
         ``model.layers[i].forward(x)`` (or :meth:`layer_outputs`) gives feature maps.
     built : bool
-        True once the weights exist: at construction when the first layer has an
+        True once the weights exist: at construction after an Input or when the first layer has an
         ``input_shape``, else at :meth:`build` or the first ``fit`` / ``predict`` / ``evaluate``.
     input_shape, output_shape : tuple of int
-        Per-sample shapes (no batch dimension).
+        Per-sample shapes (no batch dimension); ``input_spec`` is the opening Input, or None.
     optimizer, loss, metrics
         Set by :meth:`compile`.
     """
@@ -85,7 +86,7 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics = []
         self.built = False
-        self.input_shape = None
+        self.input_shape = self.input_spec = None
         self._init_rng = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -131,7 +132,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("build: the model has no layers; add some first")
         if input_shape is None:
-            input_shape = self.layers[0].input_shape_argument
+            input_shape = declared_input_shape(self)
             if input_shape is None:
                 raise ValueError(
                     "input_shape: the first layer has no input_shape; call "

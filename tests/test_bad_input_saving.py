@@ -20,7 +20,7 @@ import pytest
 from dlbook import saving
 from dlbook._model_spec import weight_shapes
 from dlbook.layers import (AveragePooling2D, Conv2D, Dense, Dropout, Flatten, MaxPooling2D,
-                           deserialize)
+                           ZeroPadding2D, deserialize)
 from dlbook.layers.serialization import _LAYER_CLASSES
 from dlbook.model import Sequential
 from dlbook.optim import Adam
@@ -300,6 +300,7 @@ def test_weight_shapes_are_those_a_build_creates():
         "Activation": [deserialize({"class_name": "Activation",
                                     "config": {"activation": "relu", "input_shape": [3]}})],
         "Dropout": [Dropout(0.5, input_shape=(3,))],
+        "ZeroPadding2D": [ZeroPadding2D(((1, 2), (0, 3)), input_shape=(2, 4, 4))],
     }
     assert set(examples) == set(_LAYER_CLASSES)
     for layers in examples.values():

@@ -98,9 +98,11 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
         One bias per filter.
     stride, dilation : int or (int, int)
         Step of the window ``(sh, sw)``; spacing between kernel taps ``(dh, dw)``.
-    padding : int, (int, int), 'valid' or 'same'
+    padding : int, (int, int), ((int, int), (int, int)), 'valid' or 'same'
         Zero padding; ``'same'`` has the TensorFlow/Keras meaning for any stride (output size
-        ``ceil(H / sh)``; the odd pixel of padding goes bottom/right).
+        ``ceil(H / sh)``; the odd pixel of padding goes bottom/right); ``((top, bottom),
+        (left, right))`` is ``np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))``
+        followed by a convolution without padding.
 
     Returns
     -------

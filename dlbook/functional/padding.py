@@ -69,8 +69,10 @@ def resolve_padding(padding, input_hw, kernel_hw, stride_hw, dilation_hw=(1, 1))
     """Turn a ``padding`` argument into ``((top, bottom), (left, right))``.
 
     ``padding`` is an int (every side), ``(ph, pw)`` (top and bottom ``ph``, left and right
-    ``pw``), ``'valid'`` (none) or ``'same'`` (TensorFlow/Keras, see :func:`same_padding`, for
-    any stride; either in any case); ``input_hw``, ``kernel_hw`` (or pool window),
+    ``pw``), ``((top, bottom), (left, right))`` (each side its own, TensorFlow's explicit
+    padding: the same as ``np.pad`` of the two spatial axes, then no padding), ``'valid'``
+    (none) or ``'same'`` (TensorFlow/Keras, see :func:`same_padding`, for any stride; either
+    in any case); ``input_hw``, ``kernel_hw`` (or pool window),
     ``stride_hw``, ``dilation_hw`` are (height, width) pairs of integers > 0 (an int means
     the same on both axes). Whether the window fits is the caller's check.
 
@@ -80,6 +82,8 @@ def resolve_padding(padding, input_hw, kernel_hw, stride_hw, dilation_hw=(1, 1))
     ((2, 2), (2, 2))
     >>> resolve_padding((1, 2), (8, 8), (3, 3), (1, 1))
     ((1, 1), (2, 2))
+    >>> resolve_padding(((1, 2), (0, 1)), (8, 8), (3, 3), (1, 1))
+    ((1, 2), (0, 1))
     """
     input_hw = _positive_pair(input_hw, "input_hw")
     kernel_hw, stride_hw = _positive_pair(kernel_hw, "kernel_hw"), _positive_pair(stride_hw, "stride_hw")
@@ -94,11 +98,27 @@ def resolve_padding(padding, input_hw, kernel_hw, stride_hw, dilation_hw=(1, 1))
         raise ValueError(f"padding: needs 'valid', 'same', an int or a pair, got {padding!r}")
     if isinstance(padding, (tuple, list)):
         if len(padding) != 2:
-            raise ValueError(f"padding: needs an int or a pair (ph, pw), got {padding!r}")
+            raise ValueError(f"padding: needs an int, a pair (ph, pw) or two pairs "
+                             f"((top, bottom), (left, right)), got {padding!r}")
+        nested = [isinstance(p, (tuple, list)) for p in padding]
+        if any(nested):
+            return _explicit_padding(padding, nested)
         ph, pw = (non_negative_int(p, "padding") for p in padding)
     else:
         ph = pw = non_negative_int(padding, "padding")
     return (ph, ph), (pw, pw)
+
+
+def _explicit_padding(padding, nested):
+    """``((top, bottom), (left, right))`` checked: two pairs of integers >= 0.
+
+    >>> _explicit_padding([[1, 2], (0, 3)], [True, True])
+    ((1, 2), (0, 3))
+    """
+    if not all(nested) or any(len(pair) != 2 for pair in padding):
+        raise ValueError(f"padding: needs two pairs ((top, bottom), (left, right)) of ints "
+                         f">= 0, got {padding!r}")
+    return tuple(tuple(non_negative_int(p, "padding") for p in pair) for pair in padding)
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):

@@ -132,8 +132,9 @@ def max_pool2d(x, pool_size, stride=None, padding=0):
         Window ``(KH, KW)``.
     stride : int or (int, int), optional
         Defaults to ``pool_size``.
-    padding : int, (int, int), 'valid' or 'same'
-        Padded cells never win the max.
+    padding : int, (int, int), ((int, int), (int, int)), 'valid' or 'same'
+        Padded cells never win the max; ``((top, bottom), (left, right))`` pads each side by
+        its own amount, each smaller than the window.
 
     Returns
     -------

@@ -26,7 +26,9 @@ Activations are given by name: ``'relu'``, ``'sigmoid'``, ``'tanh'``, ``'softmax
 
 The package follows Keras's layout: :mod:`~dlbook.layers.base` (Layer), :mod:`~dlbook.layers.core`
 (Dense, Flatten, Activation, Dropout), :mod:`~dlbook.layers.convolutional` (Conv2D),
-:mod:`~dlbook.layers.pooling`, :mod:`~dlbook.layers.initializers`, with the activations by name
+:mod:`~dlbook.layers.pooling`, :mod:`~dlbook.layers.reshaping` (ZeroPadding2D),
+:mod:`~dlbook.layers.input_layer` (Input, which opens a Sequential but is not a layer),
+:mod:`~dlbook.layers.initializers`, with the activations by name
 in :mod:`~dlbook.layers.activations` and :func:`serialize` / :func:`deserialize` in
 :mod:`~dlbook.layers.serialization`.
 """
@@ -36,14 +38,18 @@ from dlbook.layers.base import Layer
 from dlbook.layers.convolutional import Conv2D
 from dlbook.layers.core import Activation, Dense, Dropout, Flatten
 from dlbook.layers.initializers import INITIALIZERS, initialize
+from dlbook.layers.input_layer import Input
 from dlbook.layers.pooling import AveragePooling2D, MaxPooling2D
+from dlbook.layers.reshaping import ZeroPadding2D
 from dlbook.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Layer",
+    "Input",
     "Conv2D",
     "MaxPooling2D",
     "AveragePooling2D",
+    "ZeroPadding2D",
     "Dense",
     "Flatten",
     "Activation",

@@ -48,16 +48,20 @@ def shape_tuple(value, argument, where):
 
 
 def padding_argument(value, where):
-    """Check a layer's ``padding`` ('valid', 'same' in any case, an int >= 0 or a pair) and
-    return it JSON-friendly.
+    """Check a layer's ``padding`` ('valid', 'same' in any case, an int >= 0, a pair or two
+    pairs ``((top, bottom), (left, right))``) and return it JSON-friendly.
 
     >>> padding_argument("SAME", "Conv2D layer 'conv2d'"), padding_argument([1, 0], "")
     ('same', (1, 0))
+    >>> padding_argument([[1, 2], [0, 1]], "")
+    ((1, 2), (0, 1))
     """
-    in_layer(where, resolve_padding, value, (1, 1), (1, 1), (1, 1))
+    pads = in_layer(where, resolve_padding, value, (1, 1), (1, 1), (1, 1))
     if isinstance(value, str):
         return value.lower()
     if isinstance(value, (tuple, list)):
+        if isinstance(value[0], (tuple, list)):
+            return pads
         return tuple(int(v) for v in value)
     return int(value)
 

@@ -31,8 +31,9 @@ class Conv2D(Affine):
     kernel_size : int or (int, int)
         :math:`(K_H, K_W)`.
     strides : int or (int, int)
-    padding : 'valid', 'same', int or (int, int)
-        ``'same'`` has the Keras meaning for any stride (output ``ceil(H / s_H)``).
+    padding : 'valid', 'same', int, (int, int) or ((int, int), (int, int))
+        ``'same'`` has the Keras meaning for any stride (output ``ceil(H / s_H)``);
+        ``((top, bottom), (left, right))`` pads each side by its own amount.
     dilation_rate : int or (int, int)
     activation : str or None
         Applied after the convolution.

@@ -88,7 +88,8 @@ class MaxPooling2D(Pooling2D):
     pool_size : int or (int, int)
     strides : int or (int, int), optional
         Defaults to ``pool_size`` (non-overlapping windows), as in Keras.
-    padding : 'valid', 'same', int or (int, int)
+    padding : 'valid', 'same', int, (int, int) or ((int, int), (int, int))
+        Each amount smaller than the window; padded cells never count.
     input_shape : (C, H, W), optional
     name : str, optional
 

@@ -4,12 +4,14 @@ from dlbook.layers.base import Layer
 from dlbook.layers.convolutional import Conv2D
 from dlbook.layers.core import Activation, Dense, Dropout, Flatten
 from dlbook.layers.pooling import AveragePooling2D, MaxPooling2D
+from dlbook.layers.reshaping import ZeroPadding2D
 
 __all__ = ["serialize", "deserialize"]
 
 _LAYER_CLASSES = {
     cls.__name__: cls
-    for cls in (Conv2D, MaxPooling2D, AveragePooling2D, Dense, Flatten, Activation, Dropout)
+    for cls in (Conv2D, MaxPooling2D, AveragePooling2D, ZeroPadding2D, Dense, Flatten, Activation,
+                Dropout)
 }
 
 
