@@ -1,4 +1,4 @@
-"""The plots the chapters and ``figures/`` share (computation graphs, training curves), drawn with matplotlib only, and their palette.
+"""The plots the chapters and ``figures/`` share, drawn with matplotlib only, and their palette.
 
 This is the one dlbook module that imports matplotlib; the rest of the library stays light.
 Every colour and style the book's pictures use is a constant here, so that ``draw_graph`` in a

@@ -28,7 +28,8 @@ from dlbook.compile_utils import true_classes
 from dlbook.functional import mean_squared_error, softmax_cross_entropy
 
 __all__ = ["check_verbose", "check_fit_arguments", "check_x", "build_for", "prepare_data",
-           "prepare_validation", "split_validation", "check_callbacks", "forward", "loss_and_gradient", "backward", "train_step",
+           "prepare_validation", "split_validation", "check_callbacks", "forward",
+           "loss_and_gradient", "backward", "train_step",
            "EpochMeans", "evaluate_batches", "predict_batches", "fit_epochs"]
 
 
