@@ -183,7 +183,7 @@ def test_early_stopping_auto_mode_follows_the_name():
     assert EarlyStopping(monitor="val_accuracy", mode="min").mode == "min"
 
 
-def test_restore_best_weights_when_stopping_and_not_at_the_end():
+def test_restore_best_weights_when_stopping_and_at_the_end_as_keras_3():
     stopper = EarlyStopping(monitor="loss", patience=2, restore_best_weights=True)
     model = drive(stopper, [3.0, 1.0, 2.0, 2.5, 0.1])
     assert stopper.stopped_epoch == 3
@@ -191,7 +191,9 @@ def test_restore_best_weights_when_stopping_and_not_at_the_end():
     at_end = EarlyStopping(monitor="loss", patience=5, restore_best_weights=True)
     model = drive(at_end, [3.0, 1.0, 2.0, 2.5])
     assert at_end.stopped_epoch == 0
-    np.testing.assert_array_equal(model.weights[0], np.full(2, 3.0))  # the last epoch's
+    np.testing.assert_array_equal(model.weights[0], np.full(2, 1.0))  # the best, not the last
+    kept = drive(EarlyStopping(monitor="loss", patience=2), [3.0, 1.0, 2.0, 2.5])
+    np.testing.assert_array_equal(kept.weights[0], np.full(2, 3.0))  # without: the last
 
 
 def test_early_stopping_in_a_real_fit_restores_exactly_the_best_epochs_weights():
@@ -219,8 +221,8 @@ def test_early_stopping_warns_about_a_missing_monitor_and_does_nothing():
 def test_early_stopping_verbose_says_where_it_stopped(capsys):
     drive(EarlyStopping(monitor="loss", patience=1, verbose=1, restore_best_weights=True),
           [1.0, 2.0, 3.0])
-    assert capsys.readouterr().out == ("Restoring model weights from the end of the best "
-                                       "epoch: 1.\nEpoch 2: early stopping\n")
+    assert capsys.readouterr().out == ("Epoch 2: early stopping\nRestoring model weights "
+                                       "from the end of the best epoch: 1.\n")
 
 
 # --- ModelCheckpoint --------------------------------------------------------------------------
@@ -368,3 +370,14 @@ def test_plot_history_uses_given_axes_and_the_epochs_trained():
     assert axes[1].get_ylabel() == "learning_rate"
     assert axes[1].lines[0].get_ydata().tolist() == [0.1, 0.05] and len(axes[1].lines) == 1
     matplotlib.pyplot.close(fig)
+
+
+def test_a_fit_that_runs_to_its_end_also_gets_the_best_weights_back():
+    recorder = Recorder()
+    stopper = EarlyStopping(monitor="score", mode="max", patience=9, restore_best_weights=True)
+    net = classifier()
+    history = net.fit(X, Y, epochs=4, batch_size=2, verbose=0,
+                      callbacks=[Scripted([0.1, 0.9, 0.5, 0.3]), recorder, stopper])
+    assert history.epoch == [0, 1, 2, 3] and stopper.stopped_epoch == 0
+    for weight, best in zip(net.get_weights(), recorder.weights[1]):
+        np.testing.assert_array_equal(weight, best)

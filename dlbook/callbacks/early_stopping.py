@@ -31,9 +31,11 @@ class EarlyStopping(Callback):
     - on an improvement, ``best`` becomes :math:`v` (and the weights are kept with
       ``restore_best_weights``); ``wait`` returns to 0 only if there is no ``baseline`` or
       :math:`v` also improves on the baseline;
-    - otherwise, if ``wait >= patience`` and ``epoch > 0``, training stops after this epoch and,
-      with ``restore_best_weights``, the best epoch's weights are put back. A fit that runs to
-      its last epoch without stopping keeps its last weights, as in Keras.
+    - otherwise, if ``wait >= patience`` and ``epoch > 0``, training stops after this epoch.
+
+    With ``restore_best_weights``, :meth:`on_train_end` puts back the best epoch's weights,
+    whether training stopped early or ran to its last epoch (as Keras 3 does since the
+    restoring moved to ``on_train_end``).
 
     ``mode='auto'`` minimises ``loss``/``val_loss`` and maximises ``accuracy``/``val_accuracy``.
 
@@ -100,13 +102,14 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             if self.model is not None:
                 self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                if self.verbose > 0:
-                    print(f"Restoring model weights from the end of the best epoch: "
-                          f"{self.best_epoch + 1}.")
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
-        """With ``verbose``, say at which epoch (from 1) training stopped early."""
+        """Restore the best weights (with ``restore_best_weights``); with ``verbose``, say at
+        which epoch (from 1) training stopped early and which epoch's weights are restored."""
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
