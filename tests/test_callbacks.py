@@ -381,3 +381,23 @@ def test_a_fit_that_runs_to_its_end_also_gets_the_best_weights_back():
     assert history.epoch == [0, 1, 2, 3] and stopper.stopped_epoch == 0
     for weight, best in zip(net.get_weights(), recorder.weights[1]):
         np.testing.assert_array_equal(weight, best)
+
+
+def test_the_keras_users_line_validation_split_and_early_stopping_on_val_loss():
+    rng = np.random.default_rng(11)
+    x, labels = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
+    y = np.eye(3)[labels]
+    net = classifier(seed=1, learning_rate=3.0)
+    stopper = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    history = net.fit(x, y, epochs=30, batch_size=8, validation_split=0.2, verbose=0,
+                      callbacks=[stopper])
+    val_loss = history.history["val_loss"]
+    assert stopper.best == min(val_loss) and stopper.best_epoch == int(np.argmin(val_loss))
+    # patience 3: it stops at the third epoch in a row without a new minimum
+    assert stopper.stopped_epoch > 0 and len(val_loss) == stopper.stopped_epoch + 1
+    assert stopper.stopped_epoch - stopper.best_epoch == 3
+    assert all(value >= stopper.best for value in val_loss[stopper.best_epoch + 1:])
+    # the restored weights are the best epoch's: evaluating them on the held-out last 6 rows
+    # gives that epoch's val_loss again
+    assert net.evaluate(x[-6:], y[-6:], batch_size=8)[0] == pytest.approx(min(val_loss),
+                                                                          rel=1e-12)
