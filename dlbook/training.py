@@ -265,15 +265,17 @@ def fit_epochs(model, x, y, validation, epochs, initial_epoch, batch_size, shuff
     Epoch ``e`` visits the samples in the order ``np.random.default_rng([seed, e])
     .permutation(N)`` (in order without ``shuffle``), in batches of ``batch_size``; after it,
     ``validation`` (a pair, or None) is evaluated. ``seed`` None means the model's seed, or
-    fresh randomness if it has none. The callbacks (the user's ``callbacks``, then the History
-    and a :class:`~dlbook.callbacks.ProgressLogger` for ``verbose``, in Keras's order) get
+    fresh randomness if it has none. The callbacks (the user's ``callbacks``, then a History
+    unless they hold one, which is then the one returned, as in Keras, and a
+    :class:`~dlbook.callbacks.ProgressLogger` for ``verbose``) get
     Keras's hooks; one that sets ``model.stop_training = True`` ends training after the epoch.
     """
     if seed is None:
         seed = model.seed if model.seed is not None else np.random.SeedSequence().entropy
     n, steps = len(x), -(-len(x) // batch_size)
-    history, progress = History(), ProgressLogger()
-    callbacks = [*callbacks, history, progress]
+    given = [callback for callback in callbacks if isinstance(callback, History)]
+    history, progress = (given[0] if given else History()), ProgressLogger()
+    callbacks = [*callbacks, *([] if given else [history]), progress]
     for callback in callbacks:
         callback.set_model(model)
         callback.set_params(

@@ -401,3 +401,9 @@ def test_the_keras_users_line_validation_split_and_early_stopping_on_val_loss():
     # gives that epoch's val_loss again
     assert net.evaluate(x[-6:], y[-6:], batch_size=8)[0] == pytest.approx(min(val_loss),
                                                                           rel=1e-12)
+
+
+def test_a_history_among_the_callbacks_is_the_one_fit_fills_and_returns():
+    mine = History()
+    returned = classifier().fit(X, Y, epochs=2, batch_size=2, verbose=0, callbacks=[mine])
+    assert returned is mine and mine.epoch == [0, 1] and len(mine.history["loss"]) == 2

@@ -27,6 +27,8 @@ class Callback:
     params : dict
         ``{'epochs': ..., 'steps': batches per epoch, 'verbose': ..., 'batch_size': ...}``,
         set by ``fit`` through :meth:`set_params` before training starts.
+    model : Sequential or None
+        The model being trained, set by ``fit`` through :meth:`set_model`.
     """
 
     def __init__(self):
