@@ -42,6 +42,7 @@ from dlbook.summary import summary_lines
 from dlbook.training import EpochMeans, backward, build_for, check_fit_arguments, check_verbose
 from dlbook.training import check_x, evaluate_batches, fit_epochs, loss_and_gradient
 from dlbook.training import predict_batches, prepare_data, prepare_validation, train_step
+from dlbook.training import check_callbacks, split_validation
 
 __all__ = ["Sequential", "History", "LOSSES", "OPTIMIZERS", "METRICS"]
 
@@ -228,7 +229,7 @@ class Sequential:
     # -- fit, evaluate, predict --------------------------------------------------------------
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
-            seed=None, initial_epoch=0):
+            seed=None, initial_epoch=0, validation_split=0.0, callbacks=None):
         """Train for ``epochs - initial_epoch`` passes over ``(x, y)`` in mini-batches.
 
         Parameters
@@ -237,14 +238,11 @@ class Sequential:
         y : ndarray
             One-hot (N, K) for ``'categorical_crossentropy'``, integer labels (N,) for
             ``'sparse_categorical_crossentropy'``, the output's shape for ``'mse'``.
-        epochs : int
-            Index of the last epoch + 1, as in Keras (the number of epochs from epoch 0).
-        batch_size : int
-            The last batch of an epoch may be smaller.
+        epochs, batch_size : int
+            Index of the last epoch + 1, as in Keras; the last batch of an epoch may be smaller.
         validation_data : (x_val, y_val), optional
             Evaluated (without dropout) after every epoch.
-        shuffle : bool
-            Visit the samples in a new random order each epoch.
+        shuffle : bool, default True: a new random order of the samples each epoch.
         verbose : {0, 1, 2}
             0 silent; 1 a tqdm progress bar per epoch (stderr); 2 one line per epoch (stdout),
             e.g. ``Epoch 1/5 - loss: 1.2345 - accuracy: 0.6789 - val_loss: 0.5432 -
@@ -255,6 +253,12 @@ class Sequential:
         initial_epoch : int
             Epoch to resume from: a model saved after ``fit(epochs=2)``, loaded, then fit with
             ``epochs=3, initial_epoch=2`` ends exactly where ``fit(epochs=3)`` does.
+        validation_split : float in (0, 1), optional
+            Hold out the LAST ``N - floor(N * (1 - validation_split))`` samples, before
+            shuffling, as validation data (Keras's meaning); not with ``validation_data``.
+        callbacks : list of Callback, optional
+            Their Keras hooks are called (:mod:`dlbook.callbacks`); ``model.stop_training =
+            True`` from one ends training after the epoch.
 
         Returns
         -------
@@ -262,21 +266,18 @@ class Sequential:
             ``history.history['loss']`` etc., one value per epoch: the training values are the
             batch-size weighted means over the epoch (as Keras reports them).
 
-        Raises
-        ------
-        RuntimeError
-            If the model is not compiled.
-        FloatingPointError
-            At the first non-finite batch loss; the message names the epoch and batch
-            (counted from 1) and the weights are those before that step.
+        A model that is not compiled is a RuntimeError; the first non-finite batch loss is a
+        FloatingPointError naming the epoch and batch (from 1), the weights those before it.
         """
         epochs, batch_size, shuffle, verbose, seed, initial_epoch = check_fit_arguments(
             epochs, batch_size, shuffle, verbose, seed, initial_epoch)
+        callbacks = check_callbacks(callbacks)
         x, y = prepare_data(self, "fit", x, y)
-        validation = prepare_validation(self, validation_data, x.shape[1:])
+        x, y, validation = split_validation(x, y, validation_split, validation_data)
+        validation = validation or prepare_validation(self, validation_data, x.shape[1:])
         build_for(self, x)
         return fit_epochs(self, x, y, validation, epochs, initial_epoch, batch_size, shuffle,
-                          seed, verbose)
+                          seed, verbose, callbacks)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (and metrics) on ``(x, y)``, in inference mode (no dropout): a float, or

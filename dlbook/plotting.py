@@ -14,6 +14,7 @@ from dlbook.autograd import Value, topological_order
 
 __all__ = [
     "draw_graph",
+    "plot_history",
     "FIGURE_STYLE",
     "INK_COLOR",
     "PAPER_COLOR",
@@ -228,3 +229,65 @@ def draw_graph(root, ax=None, show_grad=True):
     ax.set_aspect("equal")
     ax.set_axis_off()
     return ax
+
+
+def _history_series(history):
+    """``(epochs, {key: values})`` of a History (or of a ``{key: values}`` dict, epochs from 0)."""
+    series = getattr(history, "history", history)
+    if not isinstance(series, dict) or not series:
+        raise TypeError(f"history: needs the History that fit returns (or a non-empty dict of "
+                        f"lists), got {type(history).__name__}")
+    lengths = {len(values) for values in series.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"history: needs one value per epoch for every key, got lengths "
+                         f"{ {key: len(values) for key, values in series.items()} }")
+    epochs = list(getattr(history, "epoch", range(lengths.pop())))
+    return [epoch + 1 for epoch in epochs], series
+
+
+def plot_history(history, ax=None):
+    """Training curves: one axes per quantity (loss, each metric), epoch on x (from 1).
+
+    ``history.history['loss']`` is drawn with label ``'training'`` and, if present,
+    ``history.history['val_loss']`` on the same axes with label ``'validation'``; likewise for
+    every other key not starting with ``'val_'``, in the order of the history.
+
+    Parameters
+    ----------
+    history : History or dict of str to list of float
+        What :meth:`~dlbook.model.Sequential.fit` returns.
+    ax : matplotlib Axes or sequence of Axes, optional
+        One per quantity; default: a new figure with one row of them.
+
+    Returns
+    -------
+    fig, axes : matplotlib Figure and list of Axes
+        ``axes[i]`` holds quantity ``i``'s lines.
+
+    Examples
+    --------
+    >>> fig, axes = plot_history({"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]})
+    >>> [(line.get_label(), line.get_ydata().tolist()) for line in axes[0].lines]
+    [('training', [1.0, 0.5]), ('validation', [1.2, 0.8])]
+    >>> plt.close(fig)
+    """
+    epochs, series = _history_series(history)
+    names = [key for key in series if not key.startswith("val_")]
+    names += [key[4:] for key in series if key.startswith("val_") and key[4:] not in series]
+    if ax is None:
+        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3), squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = [ax] if hasattr(ax, "plot") else list(ax)
+        if len(axes) != len(names) or not all(hasattr(each, "plot") for each in axes):
+            raise ValueError(f"ax: needs {len(names)} matplotlib Axes, one for each of "
+                             f"{names}, got {ax!r}")
+        fig = axes[0].figure
+    for axes_i, name in zip(axes, names):
+        for key, label in ((name, "training"), (f"val_{name}", "validation")):
+            if key in series:
+                axes_i.plot(epochs, series[key], marker="o", label=label)
+        axes_i.set_xlabel("epoch")
+        axes_i.set_ylabel(name)
+        axes_i.legend()
+    return fig, axes

@@ -20,15 +20,16 @@ import numpy as np
 
 from tqdm import tqdm
 
-from dlbook._validation import as_float_array, boolean, non_negative_int, optional_seed
+from dlbook._validation import as_float_array, boolean, fraction, non_negative_int, optional_seed
 from dlbook._validation import positive_int
-from dlbook.callbacks import History, ProgressLogger
+from dlbook.callbacks import Callback, History, ProgressLogger
 from dlbook.compile_utils import CROSS_ENTROPIES, check_loss_and_output, check_targets
 from dlbook.compile_utils import true_classes
 from dlbook.functional import mean_squared_error, softmax_cross_entropy
 
 __all__ = ["check_verbose", "check_fit_arguments", "check_x", "build_for", "prepare_data",
-           "prepare_validation", "forward", "loss_and_gradient", "backward", "train_step",
+           "prepare_validation", "split_validation", "check_callbacks", "forward",
+           "loss_and_gradient", "backward", "train_step",
            "EpochMeans", "evaluate_batches", "predict_batches", "fit_epochs"]
 
 
@@ -115,6 +116,46 @@ def prepare_validation(model, validation_data, input_shape):
         )
     return prepare_data(model, "fit", *validation_data, x_name="validation_data[0]",
                         y_name="validation_data[1]", input_shape=input_shape)
+
+
+def split_validation(x, y, validation_split, validation_data):
+    """``fit``'s ``validation_split``: 0 (none), or a float in (0, 1) that holds out the LAST
+    ``N - floor(N * (1 - validation_split))`` samples of the checked ``(x, y)``, before any
+    shuffling, as Keras 3 does. Returns ``(x_train, y_train, (x_val, y_val) or None)``.
+
+    >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5.0)
+    >>> x_train, y_train, (x_val, y_val) = split_validation(x, y, 0.5, None)
+    >>> y_train, y_val
+    (array([0., 1.]), array([2., 3., 4.]))
+    """
+    if isinstance(validation_split, numbers.Real) and not isinstance(validation_split, bool) \
+            and validation_split == 0:
+        return x, y, None
+    validation_split = fraction(validation_split, "validation_split", low_open=True)
+    if validation_data is not None:
+        raise ValueError("validation_split: give validation_split or validation_data, not "
+                         f"both (got validation_split={validation_split!r} and validation_data)")
+    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+    if split_at in (0, len(x)):
+        raise ValueError(f"validation_split: {validation_split!r} of {len(x)} samples leaves "
+                         f"{split_at} for training and {len(x) - split_at} for validation; "
+                         f"both need at least 1")
+    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+
+def check_callbacks(callbacks):
+    """``fit``'s ``callbacks``: None or a list/tuple of :class:`~dlbook.callbacks.Callback`
+    instances; returned as a list."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks: needs a list of Callback instances, got "
+                        f"{type(callbacks).__name__}")
+    for index, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks[{index}]: needs a Callback instance (such as "
+                            f"EarlyStopping(...)), got {type(callback).__name__}")
+    return list(callbacks)
 
 
 def forward(model, x, training):
@@ -218,26 +259,33 @@ def predict_batches(model, x, batch_size, verbose=0):
 
 
 def fit_epochs(model, x, y, validation, epochs, initial_epoch, batch_size, shuffle, seed,
-               verbose):
+               verbose, callbacks=()):
     """The loop of ``Sequential.fit`` on checked arguments; returns the :class:`History`.
 
     Epoch ``e`` visits the samples in the order ``np.random.default_rng([seed, e])
     .permutation(N)`` (in order without ``shuffle``), in batches of ``batch_size``; after it,
     ``validation`` (a pair, or None) is evaluated. ``seed`` None means the model's seed, or
-    fresh randomness if it has none. The callbacks (the History and a
-    :class:`~dlbook.callbacks.ProgressLogger` for ``verbose``) get Keras's hooks.
+    fresh randomness if it has none. The callbacks (the user's ``callbacks``, then a History
+    unless they hold one, which is then the one returned, as in Keras, and a
+    :class:`~dlbook.callbacks.ProgressLogger` for ``verbose``) get
+    Keras's hooks; one that sets ``model.stop_training = True`` ends training after the epoch.
     """
     if seed is None:
         seed = model.seed if model.seed is not None else np.random.SeedSequence().entropy
     n, steps = len(x), -(-len(x) // batch_size)
-    history, progress = History(), ProgressLogger()
-    callbacks = [history, progress]
+    given = [callback for callback in callbacks if isinstance(callback, History)]
+    history, progress = (given[0] if given else History()), ProgressLogger()
+    callbacks = [*callbacks, *([] if given else [history]), progress]
     for callback in callbacks:
+        callback.set_model(model)
         callback.set_params(
             {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
         )
     classes = true_classes(model.loss, y)
+    model.stop_training = False
     try:
+        for callback in callbacks:
+            callback.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
@@ -246,6 +294,8 @@ def fit_epochs(model, x, y, validation, epochs, initial_epoch, batch_size, shuff
             for step, start in enumerate(range(0, n, batch_size)):
                 batch = slice(start, start + batch_size) if order is None else \
                     order[start:start + batch_size]
+                for callback in callbacks:
+                    callback.on_train_batch_begin(step)
                 where = f"fit: epoch {epoch + 1}/{epochs}, batch {step + 1}/{steps}"
                 loss, outputs = train_step(model, x[batch], y[batch], where)
                 means.update(loss, outputs, classes[batch])
@@ -256,6 +306,10 @@ def fit_epochs(model, x, y, validation, epochs, initial_epoch, batch_size, shuff
                 logs.update(evaluate_batches(model, *validation, batch_size, prefix="val_"))
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        for callback in callbacks:
+            callback.on_train_end(logs=None)
     finally:
         progress.close()
     return history

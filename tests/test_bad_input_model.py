@@ -5,12 +5,14 @@ optimizer state, compiled state); no result is a writable alias of an argument."
 import numpy as np
 import pytest
 
-from dlbook.callbacks import Callback, History, ProgressLogger
+from dlbook.callbacks import Callback, EarlyStopping, History, LearningRateScheduler
+from dlbook.callbacks import ModelCheckpoint, ProgressLogger, ReduceLROnPlateau
 from dlbook.datasets import load_digits, sample_image, stratified_split
 from dlbook.functional import softmax_cross_entropy
 from dlbook.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from dlbook.model import Sequential
 from dlbook.optim import SGD, Adam, Optimizer
+from dlbook.plotting import plot_history
 from dlbook.saving import load_model, save_model
 
 X = np.random.default_rng(0).random((6, 1, 8, 8)).astype(np.float32)
@@ -96,6 +98,24 @@ BAD_CALLS = [
      "validation_data[0]", ["(None, 1, 8, 8)", "(6, 1, 4, 8)"]),
     (lambda m: m.fit(X, Y, validation_data=(X, RAGGED), verbose=0), ValueError,
      "validation_data[1]", ["rectangular"]),
+    (lambda m: m.fit(X, Y, validation_split=0.5, validation_data=(X, Y), verbose=0),
+     ValueError, "validation_split", ["not both"]),
+    (lambda m: m.fit(X, Y, validation_split=1.0, verbose=0), ValueError, "validation_split",
+     ["(0, 1)", "1.0"]),
+    (lambda m: m.fit(X, Y, validation_split=-0.2, verbose=0), ValueError, "validation_split",
+     ["-0.2"]),
+    (lambda m: m.fit(X, Y, validation_split="0.2", verbose=0), TypeError, "validation_split",
+     ["'0.2'"]),
+    (lambda m: m.fit(X, Y, validation_split=True, verbose=0), TypeError, "validation_split",
+     ["True"]),
+    (lambda m: m.fit(X, Y, validation_split=1e-17, verbose=0), ValueError, "validation_split",
+     ["6 samples", "0 for validation"]),
+    (lambda m: m.fit(X, Y, validation_split=0.99, verbose=0), ValueError, "validation_split",
+     ["0 for training"]),
+    (lambda m: m.fit(X, Y, callbacks=EarlyStopping(), verbose=0), TypeError, "callbacks",
+     ["list", "EarlyStopping"]),
+    (lambda m: m.fit(X, Y, callbacks=[EarlyStopping(), print], verbose=0), TypeError,
+     "callbacks[1]", ["builtin_function_or_method"]),
     # evaluate, predict, train_on_batch, compute_gradients, layer_outputs, summary
     (lambda m: m.evaluate(X, Y, return_dict="yes"), TypeError, "return_dict", ["'yes'"]),
     (lambda m: m.evaluate(X, Y, return_dict=1), TypeError, "return_dict", ["1"]),
@@ -118,6 +138,44 @@ BAD_CALLS = [
     (lambda m: History(params=[1]), TypeError, "params", ["list"]),
     (lambda m: Callback().set_params("epochs=5"), TypeError, "params", ["str"]),
     (lambda m: ProgressLogger().set_params(None), TypeError, "params", ["NoneType"]),
+    (lambda m: EarlyStopping(monitor=3), TypeError, "monitor", ["3"]),
+    (lambda m: EarlyStopping(monitor=""), TypeError, "monitor", ["''"]),
+    (lambda m: EarlyStopping(monitor="val_auc"), ValueError, "monitor", ["'val_auc'", "mode"]),
+    (lambda m: EarlyStopping(min_delta="0"), TypeError, "min_delta", ["'0'"]),
+    (lambda m: EarlyStopping(min_delta=float("nan")), ValueError, "min_delta", ["nan"]),
+    (lambda m: EarlyStopping(patience=-1), ValueError, "patience", ["-1"]),
+    (lambda m: EarlyStopping(patience=1.5), TypeError, "patience", ["1.5"]),
+    (lambda m: EarlyStopping(verbose="1"), TypeError, "verbose", ["'1'"]),
+    (lambda m: EarlyStopping(mode="minimum"), ValueError, "mode", ["'minimum'"]),
+    (lambda m: EarlyStopping(baseline="0.5"), TypeError, "baseline", ["'0.5'"]),
+    (lambda m: EarlyStopping(restore_best_weights=1), TypeError, "restore_best_weights", ["1"]),
+    (lambda m: EarlyStopping(start_from_epoch=-2), ValueError, "start_from_epoch", ["-2"]),
+    (lambda m: ModelCheckpoint(3), TypeError, "filepath", ["3"]),
+    (lambda m: ModelCheckpoint(""), ValueError, "filepath", ["''"]),
+    (lambda m: ModelCheckpoint("m.npz", monitor=None), TypeError, "monitor", ["None"]),
+    (lambda m: ModelCheckpoint("m.npz", verbose=-1), ValueError, "verbose", ["-1"]),
+    (lambda m: ModelCheckpoint("m.npz", save_best_only="yes"), TypeError, "save_best_only",
+     ["'yes'"]),
+    (lambda m: ModelCheckpoint("m.npz", mode="biggest"), ValueError, "mode", ["'biggest'"]),
+    (lambda m: ModelCheckpoint("m-{val_auc}.npz").filepath_for(0, {"loss": 1.0}), KeyError,
+     "filepath", ["'val_auc'", "loss"]),
+    (lambda m: LearningRateScheduler(0.1), TypeError, "schedule", ["0.1"]),
+    (lambda m: LearningRateScheduler(lambda e, lr: lr, verbose=None), TypeError, "verbose",
+     ["None"]),
+    (lambda m: ReduceLROnPlateau(factor=1.0), ValueError, "factor", ["1.0"]),
+    (lambda m: ReduceLROnPlateau(factor=0), ValueError, "factor", ["0"]),
+    (lambda m: ReduceLROnPlateau(patience=-1), ValueError, "patience", ["-1"]),
+    (lambda m: ReduceLROnPlateau(mode=1), ValueError, "mode", ["1"]),
+    (lambda m: ReduceLROnPlateau(min_delta=-1e-4), ValueError, "min_delta", ["-0.0001"]),
+    (lambda m: ReduceLROnPlateau(cooldown=2.0), TypeError, "cooldown", ["2.0"]),
+    (lambda m: ReduceLROnPlateau(min_lr=-1.0), ValueError, "min_lr", ["-1.0"]),
+    (lambda m: ReduceLROnPlateau(monitor=["loss"]), TypeError, "monitor", ["['loss']"]),
+    (lambda m: ReduceLROnPlateau(verbose=True), TypeError, "verbose", ["True"]),
+    (lambda m: plot_history([1.0, 0.5]), TypeError, "history", ["list"]),
+    (lambda m: plot_history({}), TypeError, "history", ["dict"]),
+    (lambda m: plot_history({"loss": [1.0], "val_loss": [1.0, 2.0]}), ValueError, "history",
+     ["lengths"]),
+    (lambda m: plot_history({"loss": [1.0]}, ax=[None, None]), ValueError, "ax", ["1"]),
     (lambda m: Optimizer(learning_rate=0.1), TypeError, "Optimizer", ["SGD", "Adam"]),
     (lambda m: save_model("model.npz", "model.npz"), TypeError, "model", ["str"]),
     (lambda m: save_model(m, 3), TypeError, "path", ["int"]),
@@ -189,6 +247,9 @@ REJECTED_ON_AN_UNBUILT_MODEL = [
     lambda m: m.fit(X, Y, validation_data=(X, LABELS), verbose=0),
     lambda m: m.fit(X, Y, validation_data=(X[:, :, :4], Y), verbose=0),
     lambda m: m.fit(X, Y, verbose=0, shuffle="yes"),
+    lambda m: m.fit(X, Y, verbose=0, validation_split=0.99),
+    lambda m: m.fit(X, Y, verbose=0, validation_split=0.5, validation_data=(X, Y)),
+    lambda m: m.fit(X, Y, verbose=0, callbacks=[None]),
     lambda m: m.evaluate(X, Y * 2),
     lambda m: m.evaluate(X, Y, return_dict="no"),
     lambda m: m.train_on_batch(X, LABELS),

@@ -1,4 +1,4 @@
-"""Callbacks: objects whose hooks ``fit`` calls as it trains, with Keras's hook names.
+"""The callback base class and the two callbacks every ``fit`` runs, History and the logger.
 
 :class:`History` records the epoch logs (``fit`` returns it); :class:`ProgressLogger` prints
 them as ``fit``'s ``verbose`` asks. Every hook gets the epoch (or batch) index, counted from 0,
@@ -7,7 +7,7 @@ and a ``logs`` dict such as ``{'loss': 0.25, 'accuracy': 0.9}``.
 
 from tqdm import tqdm
 
-__all__ = ["Callback", "History", "ProgressLogger"]
+__all__ = ["Callback", "History", "ProgressLogger", "format_logs"]
 
 
 def format_logs(logs):
@@ -27,10 +27,17 @@ class Callback:
     params : dict
         ``{'epochs': ..., 'steps': batches per epoch, 'verbose': ..., 'batch_size': ...}``,
         set by ``fit`` through :meth:`set_params` before training starts.
+    model : Sequential or None
+        The model being trained, set by ``fit`` through :meth:`set_model`.
     """
 
     def __init__(self):
         self.params = {}
+        self.model = None
+
+    def set_model(self, model):
+        """Receive the model being trained (``fit`` calls it before training starts)."""
+        self.model = model
 
     def set_params(self, params):
         """Receive ``fit``'s parameters (a dict, copied)."""
@@ -50,6 +57,9 @@ class Callback:
 
     def on_epoch_end(self, epoch, logs=None):
         """After epoch ``epoch``: ``logs`` holds its means (and the ``val_`` values)."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Before batch ``batch`` of the epoch (counted from 0)."""
 
     def on_train_batch_end(self, batch, logs=None):
         """After batch ``batch`` of the epoch: ``logs`` holds the epoch's means so far."""
