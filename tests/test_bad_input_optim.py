@@ -11,6 +11,8 @@ from dlbook import Parameter
 from dlbook.landscapes import quadratic_grad, trajectory
 from dlbook.optim import SGD, Adam, AdamW, RMSProp, adam_step
 
+from bad_input_checks import assert_one_sentence_naming
+
 NAN, INF = float("nan"), float("inf")
 TYPES = [("0.1", TypeError), (None, TypeError), (1j, TypeError), (True, TypeError),
          (np.bool_(False), TypeError), (np.array([0.1]), TypeError)]
@@ -41,18 +43,11 @@ HYPERPARAMETER_CASES = [
 ]
 
 
-def _assert_one_sentence_naming(excinfo, *words):
-    message = str(excinfo.value)
-    assert "\n" not in message, message
-    for word in words:
-        assert word in message, (word, message)
-
-
 @pytest.mark.parametrize("cls, valid, name, value, error", HYPERPARAMETER_CASES)
 def test_every_bad_hyperparameter_is_rejected_at_construction(cls, valid, name, value, error):
     with pytest.raises(error) as excinfo:
         cls(**{**valid, name: value})
-    _assert_one_sentence_naming(excinfo, name, "needs")
+    assert_one_sentence_naming(excinfo, name, "needs")
 
 
 @pytest.mark.parametrize("cls, valid, name, value, error", HYPERPARAMETER_CASES)
@@ -63,7 +58,7 @@ def test_a_bad_hyperparameter_assigned_later_is_rejected_before_the_step(cls, va
     setattr(optimizer, name, value)
     with pytest.raises(error) as excinfo:
         optimizer.step([param])
-    _assert_one_sentence_naming(excinfo, name)
+    assert_one_sentence_naming(excinfo, name)
     np.testing.assert_array_equal(param.data, [1.0, -2.0])
 
 
@@ -83,7 +78,7 @@ def test_adam_step_rejects_every_bad_hyperparameter(name, value, error):
     arguments = {"t": 1, name: value}
     with pytest.raises(error) as excinfo:
         adam_step(zeros, np.ones(2), zeros, zeros, **arguments)
-    _assert_one_sentence_naming(excinfo, name)
+    assert_one_sentence_naming(excinfo, name)
 
 
 # ---- epsilon guards the denominator: a zero gradient never makes 0 / 0 ------------------------
@@ -142,7 +137,7 @@ def test_a_parameter_listed_twice_is_rejected_before_any_update(make, params_of)
     optimizer = make()
     with pytest.raises(ValueError) as excinfo:
         optimizer.step(params)
-    _assert_one_sentence_naming(excinfo, "params[2]", "params[0]" if params[0].shape == (3,)
+    assert_one_sentence_naming(excinfo, "params[2]", "params[0]" if params[0].shape == (3,)
                                 else "params[1]")
     for p, data in zip(params, before):
         np.testing.assert_array_equal(p.data, data)
@@ -181,7 +176,7 @@ def test_adam_step_rejects_bad_state_before_doing_anything(changes, error, words
             array.setflags(write=False)
     with pytest.raises(error) as excinfo:
         adam_step(**arguments)
-    _assert_one_sentence_naming(excinfo, *words)
+    assert_one_sentence_naming(excinfo, *words)
 
 
 # ---- load_state_dict: validated whole, then applied --------------------------------------------
@@ -278,7 +273,7 @@ def test_a_rejected_load_state_dict_leaves_the_optimizer_exactly_as_it_was(make,
     before = optimizer.state_dict()
     with pytest.raises(error) as excinfo:
         optimizer.load_state_dict(corrupt(optimizer.state_dict()))
-    _assert_one_sentence_naming(excinfo, *words)
+    assert_one_sentence_naming(excinfo, *words)
     _state_equal(optimizer.state_dict(), before)
     # ... and it goes on exactly as its twin that saw no bad load
     params = [Parameter(np.array([1.0, -2.0, 3.0])), Parameter(np.array([[0.5], [0.25]]))]
@@ -296,7 +291,7 @@ def test_num_params_false_on_a_fresh_optimizer_is_rejected():
     optimizer = Adam()
     with pytest.raises(TypeError) as excinfo:
         optimizer.load_state_dict(_with(optimizer.state_dict(), "num_params", False))
-    _assert_one_sentence_naming(excinfo, "num_params")
+    assert_one_sentence_naming(excinfo, "num_params")
 
 
 # ---- non-finite gradients: IEEE, NaN in and NaN out, exactly like torch.optim --------------------
@@ -367,7 +362,7 @@ def test_a_state_made_non_finite_by_a_nan_gradient_cannot_be_loaded_back():
     assert np.isnan(state["0.m"][0]) and np.isnan(param.data[0]) and np.isfinite(param.data[1])
     with pytest.raises(ValueError) as excinfo:
         Adam().load_state_dict(state)
-    _assert_one_sentence_naming(excinfo, "state_dict['0.m']", "finite")
+    assert_one_sentence_naming(excinfo, "state_dict['0.m']", "finite")
 
 
 # ---- Parameter ---------------------------------------------------------------------------------
@@ -387,7 +382,7 @@ def test_a_state_made_non_finite_by_a_nan_gradient_cannot_be_loaded_back():
 def test_parameter_rejects_what_is_not_float32_or_float64_data(data, error, words):
     with pytest.raises(error) as excinfo:
         Parameter(data)
-    _assert_one_sentence_naming(excinfo, *words)
+    assert_one_sentence_naming(excinfo, *words)
 
 
 @pytest.mark.parametrize("data, dtype", [([1, 2], np.float64), (np.array([1, 2], np.int8),
@@ -419,7 +414,7 @@ def test_an_assigned_gradient_of_another_shape_or_dtype_is_rejected_by_the_step(
     optimizer = Adam()
     with pytest.raises(error) as excinfo:
         optimizer.step([first, second])
-    _assert_one_sentence_naming(excinfo, *words)
+    assert_one_sentence_naming(excinfo, *words)
     np.testing.assert_array_equal(first.data, np.ones(2))
     assert optimizer.state_dict()["num_params"] == 0
 
@@ -448,7 +443,7 @@ def test_an_assigned_gradient_of_another_real_dtype_steps_in_the_parameters_dtyp
 def test_trajectory_rejects_a_gradient_that_is_not_a_real_point(gradient, error, words):
     with pytest.raises(error) as excinfo:
         trajectory(SGD(), gradient, [1.0, 2.0], steps=3)
-    _assert_one_sentence_naming(excinfo, *words)
+    assert_one_sentence_naming(excinfo, *words)
 
 
 def test_trajectory_with_a_nan_gradient_follows_ieee_arithmetic():
@@ -463,4 +458,4 @@ def test_trajectory_with_a_nan_gradient_follows_ieee_arithmetic():
 def test_quadratic_angle_must_be_a_finite_real(angle, error):
     with pytest.raises(error) as excinfo:
         quadratic_grad([1.0, 1.0], angle=angle)
-    _assert_one_sentence_naming(excinfo, "angle")
+    assert_one_sentence_naming(excinfo, "angle")
