@@ -17,7 +17,8 @@ TESTS = Path(__file__).resolve().parent
 MODULES = [
     "dlbook.functional", "dlbook.functional.conv", "dlbook.layers", "dlbook.model",
     "dlbook.optim", "dlbook.autograd", "dlbook.saving", "dlbook.exercises",
-    "dlbook.optimizer_exercises", "dlbook.datasets", "dlbook.parameter", "dlbook.callbacks",
+    "dlbook.optimizer_exercises", "dlbook.layer_exercises", "dlbook.value_exercises",
+    "dlbook.datasets", "dlbook.parameter", "dlbook.callbacks",
 ]
 
 

@@ -1,0 +1,160 @@
+"""Predict-then-run exercises: the reader types a value, the library computes it, the two are compared.
+
+A predict-then-run exercise asks for a number, a shape or a count (the output shape of a layer,
+its parameter count, the size of an optimizer's first step, ...). The reader writes the
+prediction in a cell, ``answer = (1, 8, 6, 6)``, and the check cell computes the true value
+with the library *for that case* (nothing is stored), then prints it beside the prediction:
+
+- ``answer = None`` (the unsolved stub) raises :class:`NotImplementedError`, like an unwritten
+  function in the other exercises;
+- a right prediction prints ``Passed: ...`` with the computed value;
+- a wrong one raises :class:`~dlbook.exercises.ExerciseFailed` naming both values, which is the
+  "run" half of the exercise: the reader then finds out why.
+
+>>> from dlbook.layers import Conv2D
+>>> check_shape_answer((1, 8, 6, 6), Conv2D(8, 3), input_shape=(1, 1, 8, 8))
+Passed: the output shape of Conv2D on an input of shape (1, 1, 8, 8) is (1, 8, 6, 6).
+>>> check_parameter_count_answer(80, Conv2D(8, 3), input_shape=(1, 1, 8, 8))
+Passed: the parameter count of Conv2D on an input of shape (1, 1, 8, 8) is 80.
+"""
+
+import copy
+import numbers
+
+import numpy as np
+
+from dlbook._grading import ExerciseFailed
+from dlbook._validation import as_float_array, positive_int
+from dlbook.parameter import Parameter
+
+__all__ = [
+    "grade_value",
+    "check_shape_answer",
+    "check_parameter_count_answer",
+    "check_optimizer_step_answer",
+]
+
+
+def _is_unanswered(answer):
+    return answer is None or answer is Ellipsis
+
+
+def _matches(answer, expected, rtol):
+    """Whether a reader's value matches: ints and shapes exactly, floats to ``rtol``."""
+    if isinstance(expected, tuple):
+        if not isinstance(answer, (tuple, list)) or len(answer) != len(expected):
+            return False
+        return all(_matches(a, e, rtol) for a, e in zip(answer, expected))
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return False
+    if isinstance(expected, numbers.Integral) and rtol == 0:
+        return answer == expected
+    return bool(np.isclose(float(answer), float(expected), rtol=rtol, atol=0.0))
+
+
+def _shown(value):
+    if isinstance(value, float) or isinstance(value, np.floating):
+        return f"{float(value):.6g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def grade_value(answer, expected, what, rtol=0.0):
+    """Compare a reader's prediction with the value the library computed, and say so.
+
+    Parameters
+    ----------
+    answer : int, float, tuple or None
+        The reader's prediction; ``None`` (or ``...``) means "not answered yet".
+    expected : int, float or tuple of them
+        The value the library computed for this case.
+    what : str
+        What the value is, for the messages: "the output shape of Conv2D on ...".
+    rtol : float
+        Relative tolerance for floats (0 means exact, the rule for shapes and counts).
+
+    Raises
+    ------
+    NotImplementedError
+        When ``answer`` is ``None``: the exercise is not answered yet.
+    ExerciseFailed
+        When the prediction differs from the computed value; the message gives both.
+    """
+    if _is_unanswered(answer):
+        raise NotImplementedError(f"type your prediction of {what} as the value of `answer`")
+    if not _matches(answer, expected, rtol):
+        close = f" (to a relative {rtol:g})" if rtol else ""
+        raise ExerciseFailed(f"{what} is {_shown(expected)}; you predicted {_shown(answer)}{close}")
+    print(f"Passed: {what} is {_shown(expected)}.")
+
+
+def _input_shape(input_shape):
+    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+        raise TypeError(f"input_shape: got {input_shape!r}; needs a tuple of positive ints, "
+                        "batch axis included, e.g. (1, 1, 8, 8)")
+    return tuple(positive_int(n, "input_shape") for n in input_shape)
+
+
+def _run_copy(layer, input_shape):
+    """A deep copy of ``layer`` (a dlbook layer or Sequential), run once on zeros of
+    ``input_shape`` (which builds it), and its output."""
+    if not hasattr(layer, "forward") and not hasattr(layer, "predict"):
+        raise TypeError(f"layer: got {type(layer).__name__}; needs a dlbook layer or Sequential")
+    work = copy.deepcopy(layer)
+    x = np.zeros(input_shape)
+    y = work.predict(x, verbose=0) if hasattr(work, "predict") else work.forward(x, training=False)
+    return work, y
+
+
+def check_shape_answer(answer, layer, input_shape):
+    """Check a predicted output shape against ``layer`` run on zeros of ``input_shape``.
+
+    ``layer`` is a :mod:`dlbook.layers` layer or a :class:`~dlbook.Sequential`; it is copied, so
+    the object passed in is not built or changed.
+    """
+    input_shape = _input_shape(input_shape)
+    _, y = _run_copy(layer, input_shape)
+    what = f"the output shape of {type(layer).__name__} on an input of shape {_shown(input_shape)}"
+    grade_value(answer, tuple(int(n) for n in y.shape), what)
+
+
+def check_parameter_count_answer(answer, layer, input_shape):
+    """Check a predicted number of trainable numbers (weights and biases) of ``layer`` built for
+    ``input_shape``: the sum of ``p.data.size`` over its parameters."""
+    input_shape = _input_shape(input_shape)
+    work, _ = _run_copy(layer, input_shape)
+    count = int(sum(np.asarray(p.data).size for p in work.params))
+    what = f"the parameter count of {type(layer).__name__} on an input of shape {_shown(input_shape)}"
+    grade_value(answer, count, what)
+
+
+def check_optimizer_step_answer(answer, optimizer, gradient, steps=1, rtol=1e-3):
+    r"""Check a predicted step of an optimizer: how far it moves a parameter on its ``steps``-th
+    update, when every update sees the same ``gradient``.
+
+    The optimizer is copied (its state is left alone) and run on a fresh parameter starting at
+    0, so the answer is :math:`p_{t-1} - p_t` after ``steps`` updates: a positive number for a
+    positive gradient. ``gradient`` is a float (a one-element parameter) or an array, in which
+    case the answer is an array-like of the same shape, or a tuple for a 1-D gradient.
+    """
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "state_dict"):
+        raise TypeError(f"optimizer: got {type(optimizer).__name__}; needs a dlbook.optim optimizer")
+    steps = positive_int(steps, "steps")
+    scalar = isinstance(gradient, numbers.Real) and not isinstance(gradient, bool)
+    g = as_float_array(np.atleast_1d(np.asarray(gradient, dtype=float)), "gradient")
+    if g.ndim != 1:
+        raise ValueError(f"gradient: got shape {g.shape}; needs a float or a 1-D array")
+    work = copy.deepcopy(optimizer)
+    p = Parameter(np.zeros_like(g))
+    previous = p.data.copy()
+    for _ in range(steps):
+        previous = p.data.copy()
+        p.grad[...] = g
+        work.step([p])
+    step = previous - p.data
+    expected = float(step[0]) if scalar else tuple(float(s) for s in step)
+    which = "first step" if steps == 1 else f"step number {steps}"
+    what = (f"the {which} of {type(optimizer).__name__} for the gradient "
+            f"{_shown(float(gradient)) if scalar else _shown(tuple(float(v) for v in g))}")
+    grade_value(answer, expected, what, rtol=rtol)
