@@ -69,50 +69,135 @@ def test_chapter_has_title_goals_math_oracle_figure_and_summary(name):
     assert plots, "no plot drawn in the chapter"
 
 
+EXERCISE_HEADING = re.compile(
+    r"### Exercise (?P<chapter>\d+)\.(?P<k>\d+) \((?P<stars>★{1,3})(?P<predict>, predict then run)?\): "
+    r"(?P<title>\S.*)")
+VERDICT = re.compile(r"(True|False)\s*$|passes|passed|agree|equal", re.IGNORECASE)
+
+
 def _exercises(nb):
-    """(stub cell, check cell) pairs: the two code cells after each '### Exercise' heading."""
+    """One record per '### Exercise' heading: its parsed heading and the two code cells after it
+    (the stub or answer cell, and the check cell)."""
     cells = nb["cells"]
-    pairs = []
+    found = []
     for i, cell in enumerate(cells):
-        if cell["cell_type"] == "markdown" and _source(cell).lstrip().startswith("### Exercise"):
+        source = _source(cell).lstrip()
+        if cell["cell_type"] == "markdown" and source.startswith("### Exercise"):
+            heading = source.splitlines()[0].strip()
             following = [c for c in cells[i + 1 : i + 3] if c["cell_type"] == "code"]
-            pairs.append(following)
-    return pairs
+            found.append({"heading": heading, "match": EXERCISE_HEADING.fullmatch(heading),
+                          "index": i, "cells": following})
+    return found
+
+
+def _check_calls(cell):
+    """The ``exercises.check_*`` calls of a check cell, each as its function name and the source
+    of every argument after the first (the first is the reader's function or answer)."""
+    calls = []
+    for node in ast.walk(ast.parse(_source(cell))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "exercises"
+                and node.func.attr.startswith("check_")):
+            rest = [ast.unparse(a) for a in node.args[1:]]
+            rest += sorted(f"{k.arg}={ast.unparse(k.value)}" for k in node.keywords)
+            calls.append((node.func.attr, ", ".join(rest)))
+    return calls
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_chapter_has_at_least_three_exercises_with_checks(name):
+def test_chapter_has_five_marked_exercises_with_stubs_and_checks(name):
     nb = _load(ROOT / "chapters" / f"{name}.ipynb")
     exercises = _exercises(nb)
-    assert len(exercises) >= 3
-    for pair in exercises:
-        assert len(pair) == 2, "an exercise needs a stub cell and a check cell"
-        stub, check = pair
-        assert "raise NotImplementedError" in _source(stub)
-        assert "exercises.check_" in _source(check)
+    assert len(exercises) >= 5, "at least five exercises per chapter"
+    kinds = []
+    for k, exercise in enumerate(exercises, start=1):
+        match = exercise["match"]
+        assert match, f"heading not '### Exercise N.k (★..., predict then run): title': {exercise['heading']}"
+        assert (int(match["chapter"]), int(match["k"])) == (int(name[:2]), k), exercise["heading"]
+        assert len(exercise["cells"]) == 2, f"{exercise['heading']}: needs a stub cell and a check cell"
+        stub, check = exercise["cells"]
+        calls = _check_calls(check)
+        assert len(calls) == 1, f"{exercise['heading']}: one exercises.check_* call"
+        if match["predict"]:
+            kinds.append("predict")
+            assert re.search(r"^answer = None$", _source(stub), re.M), exercise["heading"]
+            assert calls[0][0].endswith("_answer"), exercise["heading"]
+            assert re.match(r"\s*(_ = )?exercises\.check_\w+_answer\(\s*answer\b", _source(check))
+        else:
+            kinds.append("code")
+            assert "raise NotImplementedError" in _source(stub), exercise["heading"]
+            assert not calls[0][0].endswith("_answer"), exercise["heading"]
         assert "raises-exception" in _tags(check)
-        assert any(o["output_type"] == "error" and o["ename"] == "NotImplementedError" for o in check["outputs"])
-    last_exercise = max(i for i, c in enumerate(nb["cells"]) if _source(c).lstrip().startswith("### Exercise"))
-    first_exercise = min(i for i, c in enumerate(nb["cells"]) if _source(c).lstrip().startswith("### Exercise"))
+        assert any(o["output_type"] == "error" and o["ename"] == "NotImplementedError"
+                   for o in check["outputs"]), exercise["heading"]
+    assert kinds.count("predict") >= 1, "at least one predict-then-run exercise"
+    assert kinds.count("code") >= 3, "at least three write-code exercises"
+    indices = [e["index"] for e in exercises]
     sections_between = [
-        c for c in nb["cells"][first_exercise:last_exercise]
+        c for c in nb["cells"][indices[0]:indices[-1]]
         if c["cell_type"] == "markdown" and _source(c).lstrip().startswith("## ")
     ]
     assert sections_between, "exercises belong at the ends of their sections, not in one dump"
 
 
+def test_no_task_appears_twice_in_the_book():
+    titles, calls = {}, {}
+    for name in CHAPTERS:
+        for exercise in _exercises(_load(ROOT / "chapters" / f"{name}.ipynb")):
+            heading = exercise["heading"]
+            match = exercise["match"]
+            title = re.sub(r"\W+", " ", (match["title"] if match else heading).lower()).strip()
+            assert title not in titles, f"{heading} repeats {titles.get(title)}"
+            titles[title] = heading
+            for call in _check_calls(exercise["cells"][1]):
+                assert call not in calls, f"{heading} repeats the check of {calls.get(call)}"
+                calls[call] = heading
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_solutions_solve_every_exercise(name):
-    chapter = _load(ROOT / "chapters" / f"{name}.ipynb")
-    solutions = _load(ROOT / "chapters" / "solutions" / f"{name}_solutions.ipynb")
-    pairs = _exercises(solutions)
-    assert len(pairs) == len(_exercises(chapter))
-    for solution, check in pairs:
+    chapter = _exercises(_load(ROOT / "chapters" / f"{name}.ipynb"))
+    solutions = _exercises(_load(ROOT / "chapters" / "solutions" / f"{name}_solutions.ipynb"))
+    assert [e["heading"] for e in solutions] == [e["heading"] for e in chapter]
+    for exercise, solved in zip(chapter, solutions):
+        solution, check = solved["cells"]
         assert "NotImplementedError" not in _source(solution)
-        assert "exercises.check_" in _source(check)
+        assert not re.search(r"^answer = None$", _source(solution), re.M), solved["heading"]
+        assert _check_calls(check) == _check_calls(exercise["cells"][1]), solved["heading"]
         assert "raises-exception" not in _tags(check)
         text = "".join("".join(o.get("text", "")) for o in check["outputs"])
-        assert "Passed:" in text
+        assert "Passed:" in text, solved["heading"]
+
+
+def _printed_lines(nb):
+    for cell in _code_cells(nb):
+        for output in cell.get("outputs", []):
+            if output["output_type"] == "stream":
+                yield from "".join(output["text"]).splitlines()
+            elif "text/plain" in output.get("data", {}):
+                yield from "".join(output["data"]["text/plain"]).splitlines()
+
+
+def test_the_book_prints_at_most_forty_verdict_lines():
+    counts = {name: sum(1 for line in _printed_lines(_load(ROOT / "chapters" / f"{name}.ipynb"))
+                        if VERDICT.search(line))
+              for name in CHAPTERS}
+    assert sum(counts.values()) <= 40, counts
+
+
+def _prose_words(nb):
+    words = 0
+    for text in _markdown(nb):
+        text = re.sub(r"```.*?```", " ", text, flags=re.S)
+        text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+        text = re.sub(r"\$[^$]*\$", " ", text)
+        words += len(text.split())
+    return words
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_prose_is_at_most_five_thousand_words(name):
+    assert _prose_words(_load(ROOT / "chapters" / f"{name}.ipynb")) <= 5000
 
 
 def _notebooks():
