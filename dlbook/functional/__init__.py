@@ -14,6 +14,8 @@ from dlbook.functional.activations import (
     tanh_backward,
 )
 from dlbook.functional.conv import (
+    conv1d,
+    conv1d_backward,
     conv2d,
     conv2d_backward,
     conv_output_size,
@@ -31,6 +33,8 @@ from dlbook.functional.pool import (
 __all__ = [
     "avg_pool2d",
     "avg_pool2d_backward",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "conv_output_size",
