@@ -11,6 +11,8 @@ thing on both sides:
   correlated with ``dy``);
 * 1-D convolution: the same with :func:`scipy.signal.correlate` and
   :func:`scipy.signal.convolve` on each channel of a signal;
+* col2im: every entry of the column gradient added with ``np.add.at`` onto the padded cell
+  ``(i*sh + p*dh, j*sw + q*dw)`` it was read from;
 * pooling: the max or mean of every window of a ``sliding_window_view`` of the input padded with
   ``-inf`` (max) or NaN (mean, ignored by ``nanmean``); backward with ``np.add.at``.
 
@@ -39,6 +41,7 @@ __all__ = [
     "scipy_conv1d_backward",
     "scipy_conv2d",
     "scipy_conv2d_backward",
+    "scatter_col2im",
     "window_max_pool2d",
     "window_avg_pool2d",
     "window_max_pool2d_backward",
@@ -150,6 +153,20 @@ def scipy_conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1):
                 dxp[n, c, : full.shape[0]] += full
                 dw[o, c] += signal.correlate(xp[n, c], up[n, o], mode="valid")[::dilation][: w.shape[2]]
     return dxp[:, :, left : left + x.shape[2]], dw, dy.sum(axis=(0, 2))
+
+
+def scatter_col2im(grad_columns, padded_shape, kernel_hw, stride=1, dilation=1):
+    """col2im (the adjoint of im2col) by index arithmetic and ``np.add.at`` (the oracle):
+    entry ``[n, (c, p, q), (i, j)]`` of ``grad_columns`` (N, C*KH*KW, OH*OW) is added onto cell
+    ``[n, c, i*sh + p*dh, j*sw + q*dw]`` of a zero array of ``padded_shape``."""
+    (kh, kw), (sh, sw), (dh, dw) = _pair(kernel_hw), _pair(stride), _pair(dilation)
+    n_images, channels, hp, wp = padded_shape
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    n, c, p, q, i, j = np.indices((n_images, channels, kh, kw, oh, ow))
+    out = np.zeros(padded_shape)
+    values = np.asarray(grad_columns, dtype=np.float64).reshape(n.shape)
+    np.add.at(out, (n, c, i * sh + p * dh, j * sw + q * dw), values)
+    return out
 
 
 def _pool_windows(x, pool_size, stride, padding, fill):

@@ -19,6 +19,7 @@ from dlbook.oracles import (
     scipy_conv1d_backward,
     scipy_conv2d,
     scipy_conv2d_backward,
+    scatter_col2im,
     window_avg_pool2d,
     window_avg_pool2d_backward,
     window_max_pool2d,

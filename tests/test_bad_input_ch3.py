@@ -1,4 +1,5 @@
-"""Bad input to the chapter 3 additions: conv1d and its backward pass (library and naive loops).
+"""Bad input to the chapter 3 additions: conv1d and its backward pass (library and naive loops),
+the multiply-add counters of dlbook.cost, and the checks check_col2im and check_macs_answer.
 
 Each row is (label, call, exception, words): the call must raise exactly that exception with a
 one-line message that starts with the argument's name (the first word) and holds every word.
@@ -7,7 +8,9 @@ one-line message that starts with the argument's name (the first word) and holds
 import numpy as np
 import pytest
 
+from dlbook import cost, exercises
 from dlbook.functional import conv1d, conv1d_backward
+from dlbook.layers import Conv2D, Dense
 from dlbook.functional.reference import conv1d_backward_naive, conv1d_naive
 
 from bad_input_checks import assert_one_sentence_naming
@@ -54,6 +57,26 @@ for _name, _f in CONV1D_BACKWARD.items():
         (f"{_name} stride 0", lambda f=_f: f(DY, X, W, stride=0), ValueError, ["stride"]),
         (f"{_name} padding word", lambda f=_f: f(DY, X, W, padding="causal"), ValueError, ["padding", "causal"]),
     ]
+
+ROWS += [
+    ("conv2d_macs x_shape 3-D", lambda: cost.conv2d_macs((1, 8, 8), (2, 1, 3, 3)), TypeError, ["x_shape", "4 positive"]),
+    ("conv2d_macs x_shape zero", lambda: cost.conv2d_macs((1, 0, 8, 8), (2, 1, 3, 3)), ValueError, ["x_shape"]),
+    ("conv2d_macs w_shape float", lambda: cost.conv2d_macs((1, 1, 8, 8), (2, 1, 3.0, 3)), TypeError, ["w_shape"]),
+    ("conv2d_macs channels", lambda: cost.conv2d_macs((1, 2, 8, 8), (2, 1, 3, 3)), ValueError, ["w_shape", "2 input channels"]),
+    ("conv2d_macs stride 0", lambda: cost.conv2d_macs((1, 1, 8, 8), (2, 1, 3, 3), stride=0), ValueError, ["stride"]),
+    ("conv2d_macs padding word", lambda: cost.conv2d_macs((1, 1, 8, 8), (2, 1, 3, 3), padding="full"), ValueError, ["padding", "full"]),
+    ("conv2d_macs kernel too big", lambda: cost.conv2d_macs((1, 1, 2, 8), (2, 1, 3, 3)), ValueError, ["kernel_size"]),
+    ("dense_macs batch 0", lambda: cost.dense_macs(0, 3, 4), ValueError, ["batch", "0"]),
+    ("dense_macs in_features float", lambda: cost.dense_macs(1, 3.5, 4), TypeError, ["in_features", "3.5"]),
+    ("dense_macs out_features bool", lambda: cost.dense_macs(1, 3, True), TypeError, ["out_features"]),
+    ("layer_macs not a layer", lambda: cost.layer_macs("conv", (1, 1, 8, 8)), TypeError, ["layer", "str"]),
+    ("layer_macs input_shape int", lambda: cost.layer_macs(Dense(2), 4), TypeError, ["input_shape"]),
+    ("layer_macs input_shape zero", lambda: cost.layer_macs(Dense(2), (1, 0)), ValueError, ["input_shape"]),
+    ("check_col2im fn not callable", lambda: exercises.check_col2im("col2im"), TypeError, ["fn"]),
+    ("check_macs_answer not a layer", lambda: exercises.check_macs_answer(3, object(), (1, 4)), TypeError, ["layer"]),
+    ("check_macs_answer input_shape", lambda: exercises.check_macs_answer(3, Conv2D(2, 3), ()), TypeError, ["input_shape"]),
+    ("check_macs_answer input_shape float", lambda: exercises.check_macs_answer(3, Dense(2), (1, 2.5)), TypeError, ["input_shape"]),
+]
 
 
 @pytest.mark.parametrize("label, call, error, words", ROWS, ids=[r[0] for r in ROWS])
