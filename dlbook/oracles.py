@@ -151,7 +151,8 @@ def scipy_conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1):
                 kernel = _dilate(w[o, c][None], (1, dilation))[0]
                 full = signal.convolve(up[n, o], kernel, mode="full")[: xp.shape[2]]
                 dxp[n, c, : full.shape[0]] += full
-                dw[o, c] += signal.correlate(xp[n, c], up[n, o], mode="valid")[::dilation][: w.shape[2]]
+                lags = signal.correlate(xp[n, c], up[n, o], mode="valid")
+                dw[o, c] += lags[::dilation][: w.shape[2]]
     return dxp[:, :, left : left + x.shape[2]], dw, dy.sum(axis=(0, 2))
 
 

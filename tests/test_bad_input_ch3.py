@@ -11,6 +11,7 @@ import pytest
 from dlbook import cost, exercises
 from dlbook.functional import conv1d, conv1d_backward
 from dlbook.layers import Conv2D, Dense
+from dlbook.functional.conv1d import resolve_padding_1d
 from dlbook.functional.reference import conv1d_backward_naive, conv1d_naive
 
 from bad_input_checks import assert_one_sentence_naming
@@ -58,6 +59,12 @@ for _name, _f in CONV1D_BACKWARD.items():
         (f"{_name} padding word", lambda f=_f: f(DY, X, W, padding="causal"), ValueError, ["padding", "causal"]),
     ]
 
+ROWS += [
+    ("resolve_padding_1d word", lambda: resolve_padding_1d("causal", 8, 3), ValueError, ["padding", "causal"]),
+    ("resolve_padding_1d nested", lambda: resolve_padding_1d(((1, 1), (0, 0)), 8, 3), ValueError, ["padding"]),
+    ("resolve_padding_1d negative", lambda: resolve_padding_1d((1, -2), 8, 3), ValueError, ["padding", "-2"]),
+    ("resolve_padding_1d same stride 0", lambda: resolve_padding_1d("same", 8, 3, stride=0), ValueError, ["stride"]),
+]
 ROWS += [
     ("conv2d_macs x_shape 3-D", lambda: cost.conv2d_macs((1, 8, 8), (2, 1, 3, 3)), TypeError, ["x_shape", "4 positive"]),
     ("conv2d_macs x_shape zero", lambda: cost.conv2d_macs((1, 0, 8, 8), (2, 1, 3, 3)), ValueError, ["x_shape"]),

@@ -72,7 +72,8 @@ def test_valid_is_zero_padding_and_an_int_pads_both_ends():
 
 def test_conv1d_is_conv2d_on_an_image_of_height_one():
     rng = np.random.default_rng(1)
-    x, w, b = rng.standard_normal((2, 3, 10)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
+    x, w = rng.standard_normal((2, 3, 10)), rng.standard_normal((4, 3, 3))
+    b = rng.standard_normal(4)
     y2 = conv2d(x[:, :, None], w[:, :, None], b, stride=(1, 2), dilation=(1, 2),
                 padding=((0, 0), (1, 1)))[:, :, 0]
     np.testing.assert_allclose(conv1d(x, w, b, stride=2, dilation=2, padding=1), y2,
@@ -101,12 +102,17 @@ def test_both_names_are_exported_from_functional_and_conv():
                                        dict(stride=3, padding=(2, 1), dilation=2)])
 def test_central_differences(settings_):
     rng = np.random.default_rng(2)
-    x, w, b = rng.standard_normal((2, 3, 13)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
+    x, w = rng.standard_normal((2, 3, 13)), rng.standard_normal((4, 3, 3))
+    b = rng.standard_normal(4)
     dy = rng.standard_normal(conv1d(x, w, b, **settings_).shape)
     dx, dw, db = conv1d_backward(dy, x, w, **settings_)
-    assert rel_error(dx, numerical_gradient(lambda v: np.sum(conv1d(v, w, b, **settings_) * dy), x.copy())) < 1e-7
-    assert rel_error(dw, numerical_gradient(lambda v: np.sum(conv1d(x, v, b, **settings_) * dy), w.copy())) < 1e-7
-    assert rel_error(db, numerical_gradient(lambda v: np.sum(conv1d(x, w, v, **settings_) * dy), b.copy())) < 1e-7
+
+    def loss(x_, w_, b_):
+        return np.sum(conv1d(x_, w_, b_, **settings_) * dy)
+
+    assert rel_error(dx, numerical_gradient(lambda v: loss(v, w, b), x.copy())) < 1e-7
+    assert rel_error(dw, numerical_gradient(lambda v: loss(x, v, b), w.copy())) < 1e-7
+    assert rel_error(db, numerical_gradient(lambda v: loss(x, w, v), b.copy())) < 1e-7
 
 
 @settings(max_examples=60, deadline=None)
