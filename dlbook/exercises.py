@@ -18,10 +18,12 @@ are importable from here too.
 Passed: conv2d agrees with scipy.signal.correlate2d on all 240 cases.
 """
 
+import numpy as np
+
 from dlbook import verify
 from dlbook._grading import ExerciseFailed, reader_name, verdict
 from dlbook._validation import boolean, reader_function
-from dlbook.functional import conv_output_size
+from dlbook.functional import conv_output_size, resolve_padding
 from dlbook.layer_exercises import (
     check_activation_backward,
     check_dense_backward,
@@ -38,6 +40,8 @@ from dlbook.value_exercises import (
     check_parameter_count_answer,
     check_shape_answer,
 )
+# chapter 3
+from dlbook.value_exercises import check_macs_answer
 
 __all__ = [
     "ExerciseFailed",
@@ -58,6 +62,9 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 3
+    "check_col2im",
+    "check_macs_answer",
 ]
 
 
@@ -123,6 +130,49 @@ def check_conv2d_backward(fn, dilation=False, same=False):
     call = _reader_conv(fn, "conv2d_backward", with_dilation=dilation)
     report = verify.verify_conv2d_backward(call, cases=_conv_cases(dilation, same), atol=1e-8)
     return verdict(report, "scipy.signal (full convolution and correlation)")
+
+
+def _col2im_cases():
+    """One col2im case per conv2d case with a dilation: the padded input's shape, the
+    kernel, stride and dilation pairs."""
+    cases = []
+    for case in verify.conv2d_cases():
+        stride, dilation = verify._pair(case["stride"]), verify._pair(case["dilation"])
+        n, c, h, w = case["x_shape"]
+        kernel_hw = case["w_shape"][2:]
+        (top, bottom), (left, right) = resolve_padding(case["padding"], (h, w), kernel_hw,
+                                                       stride, dilation)
+        cases.append({"padded_shape": (n, c, h + top + bottom, w + left + right),
+                      "kernel_hw": kernel_hw, "stride": stride, "dilation": dilation})
+    return cases
+
+
+def check_col2im(fn):
+    """Check ``fn(grad_columns, padded_shape, kernel_hw, stride, dilation) -> dxp``, the adjoint
+    of ``im2col``: each column entry ``[n, (c, p, q), (i, j)]`` added onto the padded cell
+    ``[n, c, i*sh + p*dh, j*sw + q*dw]`` it was read from.
+
+    ``grad_columns`` is (N, C*KH*KW, OH*OW), ``padded_shape`` (N, C, HP, WP), and
+    ``kernel_hw``, ``stride``, ``dilation`` are pairs. The oracle scatters with ``np.add.at``
+    (:func:`dlbook.oracles.scatter_col2im`), on one case per conv2d case of the grid.
+    """
+    name = _options(fn, "col2im")
+    rng = np.random.default_rng(0)
+
+    def make(case):
+        kh, kw = case["kernel_hw"]
+        (sh, sw), (dh, dw) = case["stride"], case["dilation"]
+        n, c, hp, wp = case["padded_shape"]
+        oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+        return (rng.standard_normal((n, c * kh * kw, oh * ow)), case)
+
+    def args(grad_columns, case):
+        return (grad_columns, case["padded_shape"], case["kernel_hw"], case["stride"],
+                case["dilation"])
+
+    report = verify.run_cases(name, _col2im_cases(), make, lambda *a: fn(*args(*a)),
+                              lambda *a: verify.scatter_col2im(*args(*a)), ("dxp",), 1e-10)
+    return verdict(report, "np.add.at onto the cells im2col read")
 
 
 def check_conv_output_size(fn):

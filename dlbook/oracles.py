@@ -9,6 +9,10 @@ thing on both sides:
   stride; the backward pass uses :func:`scipy.signal.convolve2d` (``dx``, a full convolution of
   the stride-upsampled ``dy`` with the dilated kernel) and ``correlate2d`` (``dw``, the input
   correlated with ``dy``);
+* 1-D convolution: the same with :func:`scipy.signal.correlate` and
+  :func:`scipy.signal.convolve` on each channel of a signal;
+* col2im: every entry of the column gradient added with ``np.add.at`` onto the padded cell
+  ``(i*sh + p*dh, j*sw + q*dw)`` it was read from;
 * pooling: the max or mean of every window of a ``sliding_window_view`` of the input padded with
   ``-inf`` (max) or NaN (mean, ignored by ``nanmean``); backward with ``np.add.at``.
 
@@ -33,8 +37,11 @@ from scipy import signal
 from dlbook.functional.conv import resolve_padding
 
 __all__ = [
+    "scipy_conv1d",
+    "scipy_conv1d_backward",
     "scipy_conv2d",
     "scipy_conv2d_backward",
+    "scatter_col2im",
     "window_max_pool2d",
     "window_avg_pool2d",
     "window_max_pool2d_backward",
@@ -104,6 +111,63 @@ def scipy_conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
     (top, _), (left, _) = pads
     dx = dxp[:, :, top : top + x.shape[2], left : left + x.shape[3]]
     return dx, dw, dy.sum(axis=(0, 2, 3))
+
+
+def _pads_1d(padding, length, k, stride, dilation):
+    """``(left, right)`` of a conv1d ``padding``: a pair, an int, or 'valid'/'same' (through
+    :func:`resolve_padding` on an image of height 1)."""
+    if isinstance(padding, (tuple, list)):
+        return tuple(padding)
+    if isinstance(padding, str):
+        return resolve_padding(padding, (1, length), (1, k), (1, stride), (1, dilation))[1]
+    return padding, padding
+
+
+def scipy_conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
+    """conv1d computed with :func:`scipy.signal.correlate` (the oracle): per (signal, filter,
+    input channel) on the padded signal with the kernel dilated by inserting zeros, summed over
+    the channels and subsampled by the stride."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), _pads_1d(padding, x.shape[2], w.shape[2], stride, dilation)))
+    rows = [[sum(signal.correlate(xp[n, c], _dilate(w[o, c][None], (1, dilation))[0],
+                                  mode="valid") for c in range(x.shape[1]))[::stride]
+             + (0.0 if b is None else b[o]) for o in range(w.shape[0])] for n in range(x.shape[0])]
+    return np.array(rows)
+
+
+def scipy_conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1):
+    """conv1d_backward computed with ``scipy.signal`` (the oracle): ``dx`` the full convolution
+    of the stride-upsampled ``dy`` with the dilated kernel, ``dw`` the padded input correlated
+    with it; returns ``(dx, dw, db)``."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    left, right = _pads_1d(padding, x.shape[2], w.shape[2], stride, dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    up = np.zeros(dy.shape[:2] + ((dy.shape[2] - 1) * stride + 1,))
+    up[:, :, ::stride] = dy
+    dxp, dw = np.zeros_like(xp), np.zeros(w.shape)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for o in range(w.shape[0]):
+                kernel = _dilate(w[o, c][None], (1, dilation))[0]
+                full = signal.convolve(up[n, o], kernel, mode="full")[: xp.shape[2]]
+                dxp[n, c, : full.shape[0]] += full
+                lags = signal.correlate(xp[n, c], up[n, o], mode="valid")
+                dw[o, c] += lags[::dilation][: w.shape[2]]
+    return dxp[:, :, left : left + x.shape[2]], dw, dy.sum(axis=(0, 2))
+
+
+def scatter_col2im(grad_columns, padded_shape, kernel_hw, stride=1, dilation=1):
+    """col2im (the adjoint of im2col) by index arithmetic and ``np.add.at`` (the oracle):
+    entry ``[n, (c, p, q), (i, j)]`` of ``grad_columns`` (N, C*KH*KW, OH*OW) is added onto cell
+    ``[n, c, i*sh + p*dh, j*sw + q*dw]`` of a zero array of ``padded_shape``."""
+    (kh, kw), (sh, sw), (dh, dw) = _pair(kernel_hw), _pair(stride), _pair(dilation)
+    n_images, channels, hp, wp = padded_shape
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    n, c, p, q, i, j = np.indices((n_images, channels, kh, kw, oh, ow))
+    out = np.zeros(padded_shape)
+    values = np.asarray(grad_columns, dtype=np.float64).reshape(n.shape)
+    np.add.at(out, (n, c, i * sh + p * dh, j * sw + q * dw), values)
+    return out
 
 
 def _pool_windows(x, pool_size, stride, padding, fill):

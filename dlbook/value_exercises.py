@@ -32,6 +32,8 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 3
+    "check_macs_answer",
 ]
 
 
@@ -158,3 +160,25 @@ def check_optimizer_step_answer(answer, optimizer, gradient, steps=1, rtol=1e-3)
     what = (f"the {which} of {type(optimizer).__name__} for the gradient "
             f"{_shown(float(gradient)) if scalar else _shown(tuple(float(v) for v in g))}")
     grade_value(answer, expected, what, rtol=rtol)
+
+
+# ---- chapter 3
+
+
+def check_macs_answer(answer, layer, input_shape):
+    """Check a predicted number of multiply-adds of one forward pass of ``layer`` (a dlbook
+    layer or Sequential) on a batch of ``input_shape``, computed by
+    :func:`dlbook.cost.layer_macs` (Conv2D: :math:`N O O_H O_W C K_H K_W`; Dense:
+    :math:`N \\cdot \\text{in} \\cdot \\text{out}`; bias, activation and pooling not counted).
+
+    >>> from dlbook.layers import Conv2D
+    >>> check_macs_answer(56448, Conv2D(8, 3, padding="same"), input_shape=(1, 1, 28, 28))
+    Passed: the number of multiply-adds of Conv2D on an input of shape (1, 1, 28, 28) is 56448.
+    """
+    from dlbook.cost import layer_macs  # cost imports the layers; keep this module light
+
+    input_shape = _input_shape(input_shape)
+    count = layer_macs(layer, input_shape)
+    what = (f"the number of multiply-adds of {type(layer).__name__} on an input of shape "
+            f"{_shown(input_shape)}")
+    grade_value(answer, count, what)

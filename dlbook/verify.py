@@ -15,8 +15,11 @@ import numpy as np
 
 from dlbook import oracles
 from dlbook.oracles import (
+    scipy_conv1d,
+    scipy_conv1d_backward,
     scipy_conv2d,
     scipy_conv2d_backward,
+    scatter_col2im,
     window_avg_pool2d,
     window_avg_pool2d_backward,
     window_max_pool2d,
@@ -24,12 +27,15 @@ from dlbook.oracles import (
 )
 
 __all__ = [
+    "conv1d_cases",
     "conv2d_cases",
     "pool2d_cases",
     "Failure",
     "Report",
     "run_cases",
     "reader_array",
+    "verify_conv1d",
+    "verify_conv1d_backward",
     "verify_conv2d",
     "verify_conv2d_backward",
     "verify_pool2d",
@@ -74,6 +80,19 @@ def conv2d_cases():
                 "dilation": dilation,
             }
         )
+    return cases
+
+
+def conv1d_cases():
+    """The grid of conv1d cases (dicts like :func:`conv2d_cases`' with 1-D shapes): kernels of
+    1 to 5 taps, strides 1 to 3, dilations 1 to 3, paddings 0/1/2/(left, right)/'valid'/'same',
+    batches of 1 to 3 signals of 1 to 3 channels into 1 to 3 filters."""
+    cases = []
+    for i, (k, stride, dilation, padding) in enumerate(itertools.product(
+            (1, 2, 3, 5), (1, 2, 3), (1, 2, 3), (0, 1, 2, (2, 0), (0, 3), "valid", "same"))):
+        cases.append({"x_shape": (1 + i % 3, 1 + (i // 3) % 3, dilation * (k - 1) + 1 + i % 5),
+                      "w_shape": (1 + (i // 2) % 3, 1 + (i // 3) % 3, k), "bias": i % 2 == 0,
+                      "stride": stride, "padding": padding, "dilation": dilation})
     return cases
 
 
@@ -289,6 +308,33 @@ def verify_conv2d_backward(fn, cases=None, atol=1e-10, seed=0):
         fn, "conv2d_backward", cases, arrays, scipy_conv2d_backward, _conv_kwargs,
         ("dx", "dw", "db"), atol,
     )
+
+
+def verify_conv1d(fn, cases=None, atol=1e-10, seed=0):
+    """Check ``fn(x, w, b, stride=..., padding=..., dilation=...)`` against
+    :func:`scipy.signal.correlate` on :func:`conv1d_cases`; see :func:`verify_conv2d`.
+
+    >>> from dlbook.functional import conv1d
+    >>> bool(verify_conv1d(conv1d))
+    True
+    """
+    cases = conv1d_cases() if cases is None else cases
+    return _run_kernel(fn, "conv1d", cases, lambda case: _conv_inputs(case, seed), scipy_conv1d,
+                       _conv_kwargs, ("y",), atol)
+
+
+def verify_conv1d_backward(fn, cases=None, atol=1e-10, seed=0):
+    """Check ``fn(dy, x, w, stride=..., padding=..., dilation=...) -> (dx, dw, db)`` against the
+    scipy oracle on :func:`conv1d_cases`."""
+    cases = conv1d_cases() if cases is None else cases
+
+    def arrays(case):
+        x, w, _ = _conv_inputs(case, seed)
+        y_shape = scipy_conv1d(x, w, **_conv_kwargs(case)).shape
+        return np.random.default_rng(seed + 1).standard_normal(y_shape), x, w
+
+    return _run_kernel(fn, "conv1d_backward", cases, arrays, scipy_conv1d_backward, _conv_kwargs,
+                       ("dx", "dw", "db"), atol)
 
 
 def _pool_input(case, seed):

@@ -1,6 +1,8 @@
 """Pure kernels: arrays in, arrays out, no state (like ``torch.nn.functional``).
 
-Images are NCHW, convolution weights OIHW; ``conv2d`` is cross-correlation.
+Images are NCHW, convolution weights OIHW; ``conv2d`` is cross-correlation. Signals are NCL,
+``conv1d`` weights OCK (:mod:`dlbook.functional.conv1d`, the same cross-correlation in one
+dimension).
 """
 
 from dlbook.functional.activations import (
@@ -14,6 +16,8 @@ from dlbook.functional.activations import (
     tanh_backward,
 )
 from dlbook.functional.conv import (
+    conv1d,
+    conv1d_backward,
     conv2d,
     conv2d_backward,
     conv_output_size,
@@ -31,6 +35,8 @@ from dlbook.functional.pool import (
 __all__ = [
     "avg_pool2d",
     "avg_pool2d_backward",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "conv_output_size",

@@ -14,10 +14,12 @@ Three versions compute it, all checked on one oracle grid: the loops of
 ONE matrix product); the tuned strategies of :mod:`dlbook.functional._conv_fast`, which
 :func:`conv2d` runs. :data:`STRATEGIES` names them all. The size and padding arithmetic
 (:func:`conv_output_size`, :func:`same_padding`, :func:`resolve_padding`) lives in
-:mod:`dlbook.functional.padding` and is re-exported here.
+:mod:`dlbook.functional.padding` and is re-exported here, and so are :func:`conv1d` and
+:func:`conv1d_backward` of :mod:`dlbook.functional.conv1d` (a signal is an image of height 1).
 """
 
 import functools
+import importlib
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -31,8 +33,9 @@ from dlbook.functional._conv_geometry import _geometry
 from dlbook.functional.padding import (_output_hw, _pad, conv_output_size, resolve_padding,
                                        same_padding)
 
-__all__ = ["STRATEGIES", "Strategy", "TUNING", "choose_strategy", "col2im", "conv2d",
-           "conv2d_backward", "conv2d_backward_im2col", "conv2d_im2col", "conv_output_size",
+__all__ = ["STRATEGIES", "Strategy", "TUNING", "choose_strategy", "col2im", "conv1d",
+           "conv1d_backward", "conv2d", "conv2d_backward", "conv2d_backward_im2col",
+           "conv2d_im2col", "conv_output_size",
            "im2col", "resolve_padding", "same_padding"]
 
 
@@ -365,3 +368,11 @@ def choose_strategy(x_shape, w_shape, stride=1, padding=0, dilation=1, tuning=TU
     pads = resolve_padding(padding, x_shape[2:], w_shape[2:], stride, dilation)
     g = _conv_fast.geometry(x_shape, w_shape, stride, pads, dilation)
     return _conv_fast.choose(g, tuning)
+
+
+def __getattr__(name):
+    """``conv1d`` and ``conv1d_backward`` of :mod:`dlbook.functional.conv1d`, which runs
+    through :func:`conv2d` here: re-exported lazily (PEP 562) to avoid a circular import."""
+    if name in ("conv1d", "conv1d_backward"):
+        return getattr(importlib.import_module("dlbook.functional.conv1d"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,8 @@ from dlbook._validation import (
     check_ndim,
     check_shape,
     check_window_fits,
+    non_negative_int,
+    positive_int,
     positive_int_pair,
 )
 from dlbook.functional.padding import conv_output_size, resolve_padding
@@ -197,3 +199,75 @@ def avg_pool2d_backward_naive(dy, x, pool_size, stride=None, padding=0):
         for row, col in cells:
             dx[n, c, row, col] += dy[n, c, i, j] / len(cells)
     return dx
+
+
+def _conv1d_arguments(x, w, stride, padding, dilation):
+    """The checks of conv1d: ``(x, w, stride, (left, right), dilation, L_out)``."""
+    x, w = as_float_array(x, "x"), as_float_array(w, "w")
+    check_ndim(x, 3, "x", "(N, C, L)")
+    check_ndim(w, 3, "w", "(O, C, K)")
+    if 0 in x.shape or 0 in w.shape:
+        raise ValueError(f"x, w: empty arrays are not supported (x {x.shape}, w {w.shape})")
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"w: needs {x.shape[1]} input channels like x {x.shape}, got w {w.shape}")
+    stride, dilation = positive_int(stride, "stride"), positive_int(dilation, "dilation")
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != 2:
+            raise ValueError(f"padding: needs an int or a pair (left, right), got {padding!r}")
+        pads = (non_negative_int(padding[0], "padding"), non_negative_int(padding[1], "padding"))
+    elif isinstance(padding, str):
+        (_, _), pads = resolve_padding(padding, (1, x.shape[2]), (1, w.shape[2]), (1, stride),
+                                       (1, dilation))
+    else:
+        pads = (non_negative_int(padding, "padding"),) * 2
+    check_window_fits((1, x.shape[2]), ((0, 0), pads), (1, w.shape[2]), (1, dilation),
+                      "w: kernel", f"x shape {x.shape}")
+    out = conv_output_size(x.shape[2], w.shape[2], stride, sum(pads), dilation)
+    return x, w, stride, pads, dilation, out
+
+
+def conv1d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Loop version of :func:`dlbook.functional.conv1d`.
+
+    .. math::
+
+        y_{n,o,i} = b_o + \\sum_{c,p} w_{o,c,p}\\, x^{\\text{pad}}_{n,c,\\,i s + p d}
+    """
+    x, w, s, (left, right), d, out = _conv1d_arguments(x, w, stride, padding, dilation)
+    if b is not None:
+        b = as_float_array(b, "b")
+        check_shape(b, w.shape[:1], "b")
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    (n_signals, channels), (filters, _, k) = x.shape[:2], w.shape
+    y = np.zeros((n_signals, filters, out), dtype=dtype)
+    for n in range(n_signals):
+        for o in range(filters):
+            for i in range(out):
+                total = 0.0 if b is None else b[o]
+                for c in range(channels):
+                    for p in range(k):
+                        total += w[o, c, p] * xp[n, c, i * s + p * d]
+                y[n, o, i] = total
+    return y
+
+
+def conv1d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1):
+    """Loop version of :func:`dlbook.functional.conv1d_backward`: each product of the forward
+    loops sends its gradient back to both of its factors."""
+    x, w, s, (left, right), d, out = _conv1d_arguments(x, w, stride, padding, dilation)
+    dy = _gradient(dy, (x.shape[0], w.shape[0], out), x, w, np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    dxp = np.zeros(xp.shape, dtype=dy.dtype)
+    dw_ = np.zeros(w.shape, dtype=dy.dtype)
+    db = np.zeros(w.shape[0], dtype=dy.dtype)
+    for n in range(dy.shape[0]):
+        for o in range(dy.shape[1]):
+            for i in range(out):
+                g = dy[n, o, i]
+                db[o] += g
+                for c in range(w.shape[1]):
+                    for p in range(w.shape[2]):
+                        dw_[o, c, p] += g * xp[n, c, i * s + p * d]
+                        dxp[n, c, i * s + p * d] += g * w[o, c, p]
+    return dxp[:, :, left : left + x.shape[2]], dw_, db
