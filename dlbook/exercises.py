@@ -39,6 +39,10 @@ from dlbook.value_exercises import (
     check_shape_answer,
 )
 
+# Chapter 1: the weight scale of a deep stack, the steepest slope of an activation
+from dlbook.layer_exercises import check_initializer_scale  # noqa: E402
+from dlbook.value_exercises import check_max_derivative_answer  # noqa: E402
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -58,6 +62,9 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # Chapter 1
+    "check_initializer_scale",
+    "check_max_derivative_answer",
 ]
 
 

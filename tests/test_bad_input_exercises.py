@@ -177,6 +177,9 @@ CHECKS = [
     (optimizer_exercises.check_rmsprop_step, _rmsprop_step, {}),
     (optimizer_exercises.check_adam_step, _adam, {}),
     (optimizer_exercises.check_adam_step, _adam, {"beta_2": 0.9, "epsilon": 1e-3}),
+    # chapter 1
+    (exercises.check_initializer_scale, lambda fan_in, fan_out: np.sqrt(2 / fan_in),
+     {"activation": "relu"}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
