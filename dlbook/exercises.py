@@ -43,6 +43,10 @@ from dlbook.value_exercises import (
 # chapter 3
 from dlbook.value_exercises import check_macs_answer
 
+# Chapter 1: the weight scale of a deep stack, the steepest slope of an activation
+from dlbook.layer_exercises import check_initializer_scale  # noqa: E402
+from dlbook.value_exercises import check_max_derivative_answer  # noqa: E402
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -65,6 +69,9 @@ __all__ = [
     # chapter 3
     "check_col2im",
     "check_macs_answer",
+    # Chapter 1
+    "check_initializer_scale",
+    "check_max_derivative_answer",
 ]
 
 

@@ -1,5 +1,6 @@
 """Checks of backward passes by central differences: activations, a dense layer, softmax
-cross-entropy, and any layer object (importable from :mod:`dlbook.exercises`).
+cross-entropy, and any layer object; and the weight scale that keeps a deep stack steady
+(importable from :mod:`dlbook.exercises`).
 
 >>> from dlbook.functional import sigmoid_backward
 >>> check_activation_backward(sigmoid_backward, "sigmoid")
@@ -17,12 +18,14 @@ from dlbook._validation import non_negative_int, positive_int, reader_function
 from dlbook.functional import relu, sigmoid, tanh
 from dlbook.gradcheck import numerical_gradient, numerical_vjp
 from dlbook.layers import Layer
+from dlbook.signal_propagation import dense_stack, signal_statistics
 
 __all__ = [
     "check_activation_backward",
     "check_dense_backward",
     "check_softmax_cross_entropy",
     "check_layer_backward",
+    "check_initializer_scale",
 ]
 
 _ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
@@ -220,3 +223,86 @@ def check_layer_backward(layer, input_shape, seed=0):
     report = verify.run_cases(name, [case], lambda case: (), analytic,
                               lambda: tuple(numeric) if params else numeric[0], names, 1e-6)
     return verdict(report, "central differences")
+
+
+_SCALE_REFERENCES = {"relu": "he_normal", "tanh": "glorot_normal"}
+_SCALE_CASES = [
+    {"widths": "100 x 20 layers", "seed": 0},
+    {"widths": "64, 256, 64, ... (20 layers)", "seed": 1},
+    {"widths": "20 layers of 40 to 300 units", "seed": 2},
+]
+
+
+def _scale_widths(case):
+    if case["seed"] == 0:
+        return [100] * 21
+    if case["seed"] == 1:
+        return [64, 256] * 10 + [64]
+    return [int(w) for w in np.random.default_rng(7).integers(40, 301, size=21)]
+
+
+def _reader_std(fn):
+    """``fn`` wrapped so that whatever it returns that is not one positive number raises a
+    one-line error saying what it returned."""
+    def std(fan_in, fan_out):
+        value = fn(fan_in, fan_out)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                         np.floating)):
+            shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+            raise TypeError(f"returned {type(value).__name__}{shape} for fan_in={fan_in}, "
+                            f"fan_out={fan_out}; needs one positive number (a weight std)")
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"returned {value!r} for fan_in={fan_in}, fan_out={fan_out}; "
+                             "needs one positive number (a weight std)")
+        return float(value)
+    return std
+
+
+def check_initializer_scale(fn, activation="relu"):
+    r"""Check ``fn(fan_in, fan_out) -> std``, the standard deviation of the initial weights of
+    a Dense layer, by what it does in a deep stack.
+
+    Three stacks of 20 Dense layers with ``activation`` (equal widths, alternating 64 and 256,
+    and irregular widths from 40 to 300) are run on a standard-normal batch twice: with
+    kernels :math:`N(0, \sigma^2)`, :math:`\sigma` = ``fn(fan_in, fan_out)``, and with the
+    library's initializer for that activation (``'he_normal'`` for ReLU, ``'glorot_normal'``
+    for tanh), from the same random draws. The check compares each layer's activation
+    variance with the library's: their ratio must be within 0.25 of 1 at every layer. A
+    scale off by a constant factor :math:`c` multiplies the ratio by about :math:`c^{2l}` at
+    layer :math:`l` and fails; so does one that uses the wrong fan on unequal widths.
+
+    Raises
+    ------
+    ExerciseFailed
+        Naming the first stack where a layer's variance ratio is off, or what ``fn`` returned
+        instead of one positive number.
+    """
+    reader_function(fn, "fn")
+    if not isinstance(activation, str):
+        raise TypeError(f"activation: needs one of {sorted(_SCALE_REFERENCES)}, got {activation!r}")
+    if activation not in _SCALE_REFERENCES:
+        raise ValueError(f"activation: needs one of {sorted(_SCALE_REFERENCES)}, got {activation!r}")
+    reference = _SCALE_REFERENCES[activation]
+    std = _reader_std(fn)
+
+    def make(case):
+        widths = _scale_widths(case)
+        x = np.random.default_rng(case["seed"] + 100).standard_normal((200, widths[0]))
+        return widths, x, case["seed"]
+
+    def variances(widths, x, seed, **scale):
+        stack = dense_stack(widths, activation, seed=seed, **scale)
+        return signal_statistics(stack, x).activation_std ** 2
+
+    def oracle(widths, x, seed):
+        return np.ones(len(widths) - 1)
+
+    def call(widths, x, seed):
+        return variances(widths, x, seed, std=std) / variances(widths, x, seed,
+                                                               kernel_initializer=reference)
+
+    report = verify.run_cases(reader_name(fn, "init_std"), _SCALE_CASES, make, call, oracle,
+                              (f"activation variance / {reference}'s",), 0.25)
+    return verdict(report, f"{reference} in deep {activation} stacks")

@@ -182,3 +182,27 @@ def check_macs_answer(answer, layer, input_shape):
     what = (f"the number of multiply-adds of {type(layer).__name__} on an input of shape "
             f"{_shown(input_shape)}")
     grade_value(answer, count, what)
+# --------------------------------------------------------------------------------------------
+# Chapter 1: the steepest slope of an activation
+
+__all__ += ["check_max_derivative_answer"]
+
+
+def check_max_derivative_answer(answer, activation):
+    r"""Check a predicted largest value of an activation's derivative, :math:`\max_z f'(z)`.
+
+    The library computes it: ``dlbook.functional.<activation>_backward`` applied to
+    :math:`\delta = 1` on the grid :math:`z = -10, -9.999, \dots, 10` (which holds 0), and the
+    largest entry taken. ``activation`` is 'sigmoid', 'tanh' or 'relu'; floats are compared to
+    a relative 1e-6.
+    """
+    from dlbook import functional
+
+    backward = {"sigmoid": functional.sigmoid_backward, "tanh": functional.tanh_backward,
+                "relu": functional.relu_backward}
+    if not isinstance(activation, str) or activation not in backward:
+        error = ValueError if isinstance(activation, str) else TypeError
+        raise error(f"activation: got {activation!r}; needs one of {sorted(backward)}")
+    z = np.linspace(-10.0, 10.0, 20001)
+    slope = float(np.max(backward[activation](np.ones_like(z), z)))
+    grade_value(answer, slope, f"the largest value of the derivative of {activation}", rtol=1e-6)

@@ -21,6 +21,8 @@ MODULES = [
     "dlbook.datasets", "dlbook.parameter", "dlbook.callbacks",
     # chapter 3
     "dlbook.cost",
+    # chapter 1
+    "dlbook.signal_propagation",
 ]
 
 

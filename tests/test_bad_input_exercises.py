@@ -179,6 +179,9 @@ CHECKS = [
     (optimizer_exercises.check_adam_step, _adam, {"beta_2": 0.9, "epsilon": 1e-3}),
     # chapter 3
     (exercises.check_col2im, __import__("dlbook.functional.conv", fromlist=["col2im"]).col2im, {}),
+    # chapter 1
+    (exercises.check_initializer_scale, lambda fan_in, fan_out: np.sqrt(2 / fan_in),
+     {"activation": "relu"}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
