@@ -39,6 +39,10 @@ from dlbook.value_exercises import (
     check_shape_answer,
 )
 
+# chapter 2
+from dlbook.optimizer_exercises import check_adagrad_step
+from dlbook.value_exercises import check_optimizer_state_size_answer
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -58,6 +62,9 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 2
+    "check_adagrad_step",
+    "check_optimizer_state_size_answer",
 ]
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 2
+    "check_optimizer_state_size_answer",
 ]
 
 
@@ -158,3 +160,32 @@ def check_optimizer_step_answer(answer, optimizer, gradient, steps=1, rtol=1e-3)
     what = (f"the {which} of {type(optimizer).__name__} for the gradient "
             f"{_shown(float(gradient)) if scalar else _shown(tuple(float(v) for v in g))}")
     grade_value(answer, expected, what, rtol=rtol)
+
+
+# --------------------------------------------------------------------------------------------
+# chapter 2: the memory an optimizer keeps
+
+
+def check_optimizer_state_size_answer(answer, optimizer, model, input_shape):
+    """Check a predicted number of floats that ``optimizer`` keeps for ``model``: the total size
+    of the arrays in its ``state_dict()`` after one step on the model built for ``input_shape``
+    (moments only: the step counts and hyperparameters are single numbers, not arrays).
+
+    Both objects are copied, so neither is built, stepped or changed. For a model of :math:`P`
+    trainable numbers, SGD keeps 0 floats, SGD with momentum :math:`P`, Adam :math:`2P`.
+    """
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "state_dict"):
+        raise TypeError(f"optimizer: got {type(optimizer).__name__}; needs a dlbook.optim optimizer")
+    if not hasattr(model, "forward") and not hasattr(model, "predict"):
+        raise TypeError(f"model: got {type(model).__name__}; needs a dlbook layer or Sequential")
+    input_shape = _input_shape(input_shape)
+    work, _ = _run_copy(model, input_shape)
+    params = list(work.params)
+    for p in params:
+        p.grad[...] = 0.0
+    stepped = copy.deepcopy(optimizer)
+    stepped.step(params)
+    count = int(sum(v.size for v in stepped.state_dict().values() if isinstance(v, np.ndarray)))
+    what = (f"the number of floats {type(optimizer).__name__} keeps for {type(model).__name__} "
+            f"on an input of shape {_shown(input_shape)}")
+    grade_value(answer, count, what)

@@ -177,6 +177,8 @@ CHECKS = [
     (optimizer_exercises.check_rmsprop_step, _rmsprop_step, {}),
     (optimizer_exercises.check_adam_step, _adam, {}),
     (optimizer_exercises.check_adam_step, _adam, {"beta_2": 0.9, "epsilon": 1e-3}),
+    # chapter 2
+    (optimizer_exercises.check_adagrad_step, optimizer_exercises._adagrad_oracle, {}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
