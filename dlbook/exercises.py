@@ -47,6 +47,10 @@ from dlbook.value_exercises import check_macs_answer
 from dlbook.layer_exercises import check_initializer_scale  # noqa: E402
 from dlbook.value_exercises import check_max_derivative_answer  # noqa: E402
 
+# chapter 2
+from dlbook.optimizer_exercises import check_adagrad_step
+from dlbook.value_exercises import check_optimizer_state_size_answer
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -72,6 +76,9 @@ __all__ = [
     # Chapter 1
     "check_initializer_scale",
     "check_max_derivative_answer",
+    # chapter 2
+    "check_adagrad_step",
+    "check_optimizer_state_size_answer",
 ]
 
 

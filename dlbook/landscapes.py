@@ -16,6 +16,9 @@ points it visits, ready to draw over the contours.
   ``ROSENBROCK_MINIMUM`` = (1, 1).
 - :func:`beale`: :math:`\sum_{k=1}^{3} (c_k - x + x y^k)^2`, :math:`c = (1.5, 2.25, 2.625)`;
   minimum 0 at ``BEALE_MINIMUM`` = (3, 0.5).
+- :func:`double_well`: :math:`x^2/2 + y^4/4 + y^3/3 - y^2`; a saddle at ``DOUBLE_WELL_SADDLE``
+  = (0, 0) between a shallow minimum at (0, 1) and a deep one at (0, -2)
+  (``DOUBLE_WELL_MINIMA``).
 """
 
 import math
@@ -33,15 +36,21 @@ __all__ = [
     "rosenbrock_grad",
     "beale",
     "beale_grad",
+    "double_well",
+    "double_well_grad",
     "trajectory",
     "QUADRATIC_MINIMUM",
     "ROSENBROCK_MINIMUM",
     "BEALE_MINIMUM",
+    "DOUBLE_WELL_SADDLE",
+    "DOUBLE_WELL_MINIMA",
 ]
 
 QUADRATIC_MINIMUM = (0.0, 0.0)
 ROSENBROCK_MINIMUM = (1.0, 1.0)
 BEALE_MINIMUM = (3.0, 0.5)
+DOUBLE_WELL_SADDLE = (0.0, 0.0)
+DOUBLE_WELL_MINIMA = ((0.0, 1.0), (0.0, -2.0))  # f = -5/12 (local), f = -8/3 (global)
 
 
 def _points(points):
@@ -254,6 +263,65 @@ def beale_grad(points):
     dx = 2.0 * (r1 * (y - 1.0) + r2 * (y**2 - 1.0) + r3 * (y**3 - 1.0))
     dy = 2.0 * x * (r1 + 2.0 * r2 * y + 3.0 * r3 * y**2)
     return np.stack([dx, dy], axis=-1)
+
+
+def double_well(points):
+    r"""A saddle between two minima of different depths: :math:`f = x^2/2 + y^4/4 + y^3/3 - y^2`.
+
+    The function is a sum of a bowl in :math:`x` and a tilted double well in :math:`y`, whose
+    derivative :math:`y^3 + y^2 - 2y = y (y - 1) (y + 2)` vanishes at :math:`y \in \{0, 1, -2\}`.
+    The three critical points are
+
+    - the saddle :math:`(0, 0)`, :math:`f = 0`, Hessian :math:`\mathrm{diag}(1, -2)`: attracting
+      along :math:`x`, repelling along :math:`y`;
+    - a local minimum :math:`(0, 1)`, :math:`f = -5/12`, Hessian :math:`\mathrm{diag}(1, 3)`;
+    - the global minimum :math:`(0, -2)`, :math:`f = -8/3`, Hessian :math:`\mathrm{diag}(1, 6)`.
+
+    The line :math:`y = 0` is the saddle's stable manifold: gradient descent started on it stays
+    on it and converges to the saddle; started at :math:`y_0 \ne 0` it ends in the minimum on
+    the side of :math:`y_0`.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 2)
+        Points (x, y).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        The values, in the floating dtype of ``points``.
+
+    Examples
+    --------
+    >>> double_well([[0.0, 0.0], [0.0, -2.0], [2.0, 0.0]])
+    array([ 0.        , -2.66666667,  2.        ])
+    """
+    _, x, y = _points(points)
+    return 0.5 * x * x + y**4 / 4.0 + y**3 / 3.0 - y * y
+
+
+def double_well_grad(points):
+    r"""Gradient of :func:`double_well`: :math:`(x,\; y^3 + y^2 - 2y)`.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 2)
+        Points (x, y).
+
+    Returns
+    -------
+    ndarray, shape (..., 2)
+        :math:`(\partial f/\partial x, \partial f/\partial y)` at each point; zero exactly at the
+        saddle (0, 0) and the minima (0, 1) and (0, -2).
+
+    Examples
+    --------
+    >>> double_well_grad([[1.0, 1.0], [0.0, 0.5]])
+    array([[ 1.   ,  0.   ],
+           [ 0.   , -0.625]])
+    """
+    _, x, y = _points(points)
+    return np.stack([x, y * (y - 1.0) * (y + 2.0)], axis=-1)
 
 
 def trajectory(optimizer, gradient, start, steps):

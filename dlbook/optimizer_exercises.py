@@ -1,9 +1,11 @@
-"""Checks for the optimizer exercises: one step of a reader's SGD, RMSProp or Adam.
+"""Checks for the optimizer exercises: one step of a reader's SGD, RMSProp, Adam or AdaGrad.
 
 The oracle is :mod:`dlbook.optim` itself, whose own tests hold hand-computed steps: each check
 loads the optimizer's state (moments, step count) from the case, takes one step and compares
-the parameter and the new state with what the reader's function returns. The checks are
-importable from :mod:`dlbook.exercises` as well.
+the parameter and the new state with what the reader's function returns. ``dlbook`` has no
+AdaGrad class, so :func:`check_adagrad_step` compares with :func:`_adagrad_oracle`, the formula
+of Duchi et al. (2011) in the form and defaults of ``torch.optim.Adagrad`` (PyTorch 2.x). The
+checks are importable from :mod:`dlbook.exercises` as well.
 
 >>> from dlbook.optim import adam_step
 >>> check_adam_step(lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(
@@ -18,7 +20,8 @@ from dlbook._grading import reader_name, verdict
 from dlbook._validation import fraction, positive_float, reader_function
 from dlbook.parameter import Parameter
 
-__all__ = ["check_sgd_momentum_step", "check_rmsprop_step", "check_adam_step"]
+__all__ = ["check_sgd_momentum_step", "check_rmsprop_step", "check_adam_step",
+           "check_adagrad_step"]
 
 
 def _arguments(fn, learning_rate, epsilon=None, **fractions):
@@ -140,3 +143,41 @@ def check_adam_step(fn, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e
         ("p", "m", "v"), 1e-10,
     )
     return verdict(report, "dlbook.optim.adam_step")
+
+
+def _adagrad_oracle(p, g, accumulator, learning_rate, epsilon):
+    r"""One AdaGrad step: :math:`G \leftarrow G + g^2`, then
+    :math:`p \leftarrow p - \eta\, g / (\sqrt{G} + \epsilon)`.
+
+    This is ``torch.optim.Adagrad`` with ``lr_decay=0``, ``weight_decay=0`` (its defaults): the
+    accumulator (``state["sum"]``, initially ``initial_accumulator_value=0``) is updated first,
+    and ``eps`` (default 1e-10) is added outside the square root. Returns new arrays
+    ``(p, G)``, all of the shape of ``p``.
+    """
+    accumulator = accumulator + g * g
+    return p - learning_rate * g / (np.sqrt(accumulator) + epsilon), accumulator
+
+
+def check_adagrad_step(fn, learning_rate=0.01, epsilon=1e-10):
+    """Check ``fn(p, g, accumulator, learning_rate, epsilon) -> (p, accumulator)``, one step of
+    :math:`G \\leftarrow G + g^2,\\ p \\leftarrow p - \\eta g / (\\sqrt{G} + \\epsilon)`
+    (Duchi et al., 2011; ``torch.optim.Adagrad``'s defaults), on the cases of the other checks;
+    the accumulator is 0 in the first case (a first step) and a sum of squares in the others."""
+    _arguments(fn, learning_rate, epsilon)
+
+    def inputs(case):
+        p, g, (accumulator,) = _optimizer_inputs(case, 1)
+        accumulator = accumulator**2 * (case["t"] - 1)  # the t - 1 squared gradients before
+        return p, g, accumulator
+
+    def oracle(case):
+        return _adagrad_oracle(*inputs(case), learning_rate, epsilon)
+
+    def call(case):
+        return fn(*inputs(case), learning_rate, epsilon)
+
+    report = verify.run_cases(
+        reader_name(fn, "adagrad_step"), _optimizer_cases(), lambda case: (case,), call, oracle,
+        ("p", "accumulator"), 1e-10,
+    )
+    return verdict(report, "AdaGrad (torch.optim.Adagrad's formula)")

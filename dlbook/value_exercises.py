@@ -34,6 +34,8 @@ __all__ = [
     "check_optimizer_step_answer",
     # chapter 3
     "check_macs_answer",
+    # chapter 2
+    "check_optimizer_state_size_answer",
 ]
 
 
@@ -206,3 +208,30 @@ def check_max_derivative_answer(answer, activation):
     z = np.linspace(-10.0, 10.0, 20001)
     slope = float(np.max(backward[activation](np.ones_like(z), z)))
     grade_value(answer, slope, f"the largest value of the derivative of {activation}", rtol=1e-6)
+# --------------------------------------------------------------------------------------------
+# chapter 2: the memory an optimizer keeps
+
+
+def check_optimizer_state_size_answer(answer, optimizer, model, input_shape):
+    """Check a predicted number of floats that ``optimizer`` keeps for ``model``: the total size
+    of the arrays in its ``state_dict()`` after one step on the model built for ``input_shape``
+    (moments only: the step counts and hyperparameters are single numbers, not arrays).
+
+    Both objects are copied, so neither is built, stepped or changed. For a model of :math:`P`
+    trainable numbers, SGD keeps 0 floats, SGD with momentum :math:`P`, Adam :math:`2P`.
+    """
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "state_dict"):
+        raise TypeError(f"optimizer: got {type(optimizer).__name__}; needs a dlbook.optim optimizer")
+    if not hasattr(model, "forward") and not hasattr(model, "predict"):
+        raise TypeError(f"model: got {type(model).__name__}; needs a dlbook layer or Sequential")
+    input_shape = _input_shape(input_shape)
+    work, _ = _run_copy(model, input_shape)
+    params = list(work.params)
+    for p in params:
+        p.grad[...] = 0.0
+    stepped = copy.deepcopy(optimizer)
+    stepped.step(params)
+    count = int(sum(v.size for v in stepped.state_dict().values() if isinstance(v, np.ndarray)))
+    what = (f"the number of floats {type(optimizer).__name__} keeps for {type(model).__name__} "
+            f"on an input of shape {_shown(input_shape)}")
+    grade_value(answer, count, what)

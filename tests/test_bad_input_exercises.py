@@ -182,6 +182,8 @@ CHECKS = [
     # chapter 1
     (exercises.check_initializer_scale, lambda fan_in, fan_out: np.sqrt(2 / fan_in),
      {"activation": "relu"}),
+    # chapter 2
+    (optimizer_exercises.check_adagrad_step, optimizer_exercises._adagrad_oracle, {}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
