@@ -39,6 +39,10 @@ from dlbook.value_exercises import (
     check_shape_answer,
 )
 
+# chapter 4: the receptive field
+from dlbook.receptive_field import check_receptive_field_size
+from dlbook.value_exercises import check_receptive_field_answer
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -58,6 +62,9 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 4: the receptive field
+    "check_receptive_field_size",
+    "check_receptive_field_answer",
 ]
 
 
