@@ -236,6 +236,9 @@ def back_propagated_support(layers, input_shape, layer, unit):
     index = _layer_index(layer, len(layers))
     rows = receptive_field(layers, shape)
     position = _unit(unit, rows[index].output_shape)
+    if isinstance(layers[index], Flatten):  # the stand-in has one channel: keep the position
+        grid = _flatten_grid(layers, shape, index)
+        position = int(np.ravel_multi_index(np.unravel_index(position, grid)[1:], grid[1:]))
     stand_ins = [s for s in (_linear_stand_in(one) for one in layers[:index + 1]) if s is not None]
     rng = np.random.default_rng(0)
     x = np.ones((1, 1, *shape[1:]))

@@ -47,7 +47,8 @@ def test_the_recursion_and_the_back_propagated_support_agree(name):
     layers, shape = STACKS[name]
     rows = receptive_field(layers, shape)
     for index, row in enumerate(rows):
-        units = _units(row.output_shape) if len(row.output_shape) == 3 else [0]
+        n = row.output_shape[0]
+        units = _units(row.output_shape) if len(row.output_shape) == 3 else [0, n // 2, n - 1]
         for unit in units:
             support = back_propagated_support(layers, shape, index, unit)
             assert support.shape == shape[1:]
