@@ -260,7 +260,7 @@ def back_propagated_support(layers, input_shape, layer, unit):
 
 def _calculator_cases():
     """Stacks of (kernel, stride, dilation) triples: one to four layers, kernels 1-5, strides
-    1-3, dilations 1-3."""
+    1-3, dilations 1-4."""
     triples = [(3, 1, 1), (2, 2, 1), (5, 1, 1), (3, 2, 1), (3, 1, 2), (1, 3, 1), (2, 3, 1),
                (3, 3, 3), (4, 1, 1), (5, 2, 2)]
     stacks = [[t] for t in triples[:4]]
