@@ -51,6 +51,10 @@ from dlbook.value_exercises import check_max_derivative_answer  # noqa: E402
 from dlbook.optimizer_exercises import check_adagrad_step
 from dlbook.value_exercises import check_optimizer_state_size_answer
 
+# chapter 4: the receptive field
+from dlbook.receptive_field import check_receptive_field_size
+from dlbook.value_exercises import check_receptive_field_answer
+
 __all__ = [
     "ExerciseFailed",
     "check_conv2d",
@@ -79,6 +83,9 @@ __all__ = [
     # chapter 2
     "check_adagrad_step",
     "check_optimizer_state_size_answer",
+    # chapter 4: the receptive field
+    "check_receptive_field_size",
+    "check_receptive_field_answer",
 ]
 
 

@@ -235,3 +235,30 @@ def check_optimizer_state_size_answer(answer, optimizer, model, input_shape):
     what = (f"the number of floats {type(optimizer).__name__} keeps for {type(model).__name__} "
             f"on an input of shape {_shown(input_shape)}")
     grade_value(answer, count, what)
+# --------------------------------------------------------------------------------------------
+# Chapter 4: the receptive field of a unit
+
+from dlbook.receptive_field import receptive_field  # noqa: E402
+
+__all__ += ["check_receptive_field_answer"]
+
+
+def check_receptive_field_answer(answer, layers, input_shape, layer):
+    """Check a predicted receptive field, ``(height, width)`` in input pixels, of one unit of
+    ``layers[layer]`` (a Sequential or a list of layers) on samples of ``input_shape``
+    ``(C, H, W)``: the size that :func:`dlbook.receptive_field.receptive_field` computes, which
+    may reach past the image into its zero padding.
+
+    >>> from dlbook.layers import Conv2D
+    >>> check_receptive_field_answer((5, 5), [Conv2D(1, 3), Conv2D(1, 3)], (1, 8, 8), layer=1)
+    Passed: the receptive field of a unit of layer 1 (conv2d) on an input of shape (1, 8, 8) is (5, 5).
+    """
+    rows = receptive_field(layers, input_shape)
+    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
+        raise TypeError(f"layer: needs an int index into the layers, got {layer!r}")
+    if not 0 <= layer < len(rows):
+        raise ValueError(f"layer: got {layer}; needs an index from 0 to {len(rows) - 1}")
+    row = rows[layer]
+    what = (f"the receptive field of a unit of layer {layer} ({row.name}) on an input of shape "
+            f"{_shown(tuple(input_shape))}")
+    grade_value(answer, tuple(int(n) for n in row.size), what)

@@ -7,8 +7,8 @@ Usage::
 writes the PNG files listed in ``FIGURES`` into ``DIR`` (by default the folder holding this
 script). Every number in the pictures is computed by ``dlbook``: the convolution outputs by
 ``dlbook.functional.conv2d``, the sizes by ``conv_output_size`` / ``resolve_padding``, the
-feature maps by the chapter's CNN (``dlbook.model.Sequential``, trained for a few epochs on
-``dlbook.datasets.load_digits``), the gradients by ``dlbook.autograd`` and the optimizer paths by
+feature maps by the chapter's CNN (``dlbook.model.Sequential``, trained on
+``dlbook.datasets.load_digits`` exactly as chapter 4 trains it), the gradients by ``dlbook.autograd`` and the optimizer paths by
 ``dlbook.optim`` on ``dlbook.landscapes``. Everything random is seeded and the files carry no
 timestamp or version, so running the script twice writes the same bytes.
 

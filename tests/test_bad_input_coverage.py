@@ -23,6 +23,8 @@ MODULES = [
     "dlbook.cost",
     # chapter 1
     "dlbook.signal_propagation",
+    # chapter 4
+    "dlbook.receptive_field",
 ]
 
 

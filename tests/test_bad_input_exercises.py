@@ -184,6 +184,10 @@ CHECKS = [
      {"activation": "relu"}),
     # chapter 2
     (optimizer_exercises.check_adagrad_step, optimizer_exercises._adagrad_oracle, {}),
+    # chapter 4: the receptive-field calculator, r = 1 + sum_l (k_l - 1) d_l prod_{m<l} s_m
+    (exercises.check_receptive_field_size,
+     lambda stack: 1 + sum((k - 1) * d * int(np.prod([t[1] for t in stack[:i]]))
+                           for i, (k, _, d) in enumerate(stack)), {}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
