@@ -27,64 +27,58 @@ from dlbook.functional import conv_output_size, resolve_padding
 from dlbook.layer_exercises import (
     check_activation_backward,
     check_dense_backward,
+    check_initializer_scale,
     check_layer_backward,
     check_softmax_cross_entropy,
 )
 from dlbook.optimizer_exercises import (
+    check_adagrad_step,
     check_adam_step,
     check_rmsprop_step,
     check_sgd_momentum_step,
 )
+from dlbook.receptive_field import check_receptive_field_size
 from dlbook.value_exercises import (
+    check_macs_answer,
+    check_max_derivative_answer,
+    check_optimizer_state_size_answer,
     check_optimizer_step_answer,
     check_parameter_count_answer,
+    check_receptive_field_answer,
     check_shape_answer,
 )
-# chapter 3
-from dlbook.value_exercises import check_macs_answer
-
-# Chapter 1: the weight scale of a deep stack, the steepest slope of an activation
-from dlbook.layer_exercises import check_initializer_scale  # noqa: E402
-from dlbook.value_exercises import check_max_derivative_answer  # noqa: E402
-
-# chapter 2
-from dlbook.optimizer_exercises import check_adagrad_step
-from dlbook.value_exercises import check_optimizer_state_size_answer
-
-# chapter 4: the receptive field
-from dlbook.receptive_field import check_receptive_field_size
-from dlbook.value_exercises import check_receptive_field_answer
 
 __all__ = [
     "ExerciseFailed",
+    # convolution and pooling (this module)
     "check_conv2d",
     "check_conv2d_backward",
     "check_conv_output_size",
+    "check_col2im",
     "check_max_pool2d",
     "check_max_pool2d_backward",
     "check_avg_pool2d",
     "check_avg_pool2d_backward",
+    # backward passes and initialization (layer_exercises)
     "check_activation_backward",
     "check_dense_backward",
     "check_softmax_cross_entropy",
     "check_layer_backward",
+    "check_initializer_scale",
+    # optimizer steps (optimizer_exercises)
     "check_sgd_momentum_step",
     "check_rmsprop_step",
     "check_adam_step",
+    "check_adagrad_step",
+    # receptive fields (receptive_field)
+    "check_receptive_field_size",
+    # predicted values (value_exercises)
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
-    # chapter 3
-    "check_col2im",
     "check_macs_answer",
-    # Chapter 1
-    "check_initializer_scale",
     "check_max_derivative_answer",
-    # chapter 2
-    "check_adagrad_step",
     "check_optimizer_state_size_answer",
-    # chapter 4: the receptive field
-    "check_receptive_field_size",
     "check_receptive_field_answer",
 ]
 

@@ -23,19 +23,22 @@ import numbers
 
 import numpy as np
 
+from dlbook import functional
 from dlbook._grading import ExerciseFailed
 from dlbook._validation import as_float_array, positive_int
+from dlbook.cost import layer_macs
 from dlbook.parameter import Parameter
+from dlbook.receptive_field import receptive_field
 
 __all__ = [
     "grade_value",
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
-    # chapter 3
     "check_macs_answer",
-    # chapter 2
+    "check_max_derivative_answer",
     "check_optimizer_state_size_answer",
+    "check_receptive_field_answer",
 ]
 
 
@@ -164,9 +167,6 @@ def check_optimizer_step_answer(answer, optimizer, gradient, steps=1, rtol=1e-3)
     grade_value(answer, expected, what, rtol=rtol)
 
 
-# ---- chapter 3
-
-
 def check_macs_answer(answer, layer, input_shape):
     """Check a predicted number of multiply-adds of one forward pass of ``layer`` (a dlbook
     layer or Sequential) on a batch of ``input_shape``, computed by
@@ -177,17 +177,11 @@ def check_macs_answer(answer, layer, input_shape):
     >>> check_macs_answer(56448, Conv2D(8, 3, padding="same"), input_shape=(1, 1, 28, 28))
     Passed: the number of multiply-adds of Conv2D on an input of shape (1, 1, 28, 28) is 56448.
     """
-    from dlbook.cost import layer_macs  # cost imports the layers; keep this module light
-
     input_shape = _input_shape(input_shape)
     count = layer_macs(layer, input_shape)
     what = (f"the number of multiply-adds of {type(layer).__name__} on an input of shape "
             f"{_shown(input_shape)}")
     grade_value(answer, count, what)
-# --------------------------------------------------------------------------------------------
-# Chapter 1: the steepest slope of an activation
-
-__all__ += ["check_max_derivative_answer"]
 
 
 def check_max_derivative_answer(answer, activation):
@@ -198,8 +192,6 @@ def check_max_derivative_answer(answer, activation):
     largest entry taken. ``activation`` is 'sigmoid', 'tanh' or 'relu'; floats are compared to
     a relative 1e-6.
     """
-    from dlbook import functional
-
     backward = {"sigmoid": functional.sigmoid_backward, "tanh": functional.tanh_backward,
                 "relu": functional.relu_backward}
     if not isinstance(activation, str) or activation not in backward:
@@ -208,8 +200,6 @@ def check_max_derivative_answer(answer, activation):
     z = np.linspace(-10.0, 10.0, 20001)
     slope = float(np.max(backward[activation](np.ones_like(z), z)))
     grade_value(answer, slope, f"the largest value of the derivative of {activation}", rtol=1e-6)
-# --------------------------------------------------------------------------------------------
-# chapter 2: the memory an optimizer keeps
 
 
 def check_optimizer_state_size_answer(answer, optimizer, model, input_shape):
@@ -235,12 +225,6 @@ def check_optimizer_state_size_answer(answer, optimizer, model, input_shape):
     what = (f"the number of floats {type(optimizer).__name__} keeps for {type(model).__name__} "
             f"on an input of shape {_shown(input_shape)}")
     grade_value(answer, count, what)
-# --------------------------------------------------------------------------------------------
-# Chapter 4: the receptive field of a unit
-
-from dlbook.receptive_field import receptive_field  # noqa: E402
-
-__all__ += ["check_receptive_field_answer"]
 
 
 def check_receptive_field_answer(answer, layers, input_shape, layer):

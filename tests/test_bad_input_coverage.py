@@ -19,11 +19,8 @@ MODULES = [
     "dlbook.optim", "dlbook.autograd", "dlbook.saving", "dlbook.exercises",
     "dlbook.optimizer_exercises", "dlbook.layer_exercises", "dlbook.value_exercises",
     "dlbook.datasets", "dlbook.parameter", "dlbook.callbacks",
-    # chapter 3
     "dlbook.cost",
-    # chapter 1
     "dlbook.signal_propagation",
-    # chapter 4
     "dlbook.receptive_field",
 ]
 

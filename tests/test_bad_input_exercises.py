@@ -177,14 +177,11 @@ CHECKS = [
     (optimizer_exercises.check_rmsprop_step, _rmsprop_step, {}),
     (optimizer_exercises.check_adam_step, _adam, {}),
     (optimizer_exercises.check_adam_step, _adam, {"beta_2": 0.9, "epsilon": 1e-3}),
-    # chapter 3
     (exercises.check_col2im, __import__("dlbook.functional.conv", fromlist=["col2im"]).col2im, {}),
-    # chapter 1
     (exercises.check_initializer_scale, lambda fan_in, fan_out: np.sqrt(2 / fan_in),
      {"activation": "relu"}),
-    # chapter 2
     (optimizer_exercises.check_adagrad_step, optimizer_exercises._adagrad_oracle, {}),
-    # chapter 4: the receptive-field calculator, r = 1 + sum_l (k_l - 1) d_l prod_{m<l} s_m
+    # the receptive-field calculator, r = 1 + sum_l (k_l - 1) d_l prod_{m<l} s_m
     (exercises.check_receptive_field_size,
      lambda stack: 1 + sum((k - 1) * d * int(np.prod([t[1] for t in stack[:i]]))
                            for i, (k, _, d) in enumerate(stack)), {}),
