@@ -38,6 +38,9 @@ from dlbook.value_exercises import (
     check_parameter_count_answer,
     check_shape_answer,
 )
+# chapter 5: a training step by hand, a kernel learned with Adam, RMSprop's epsilon
+from dlbook.fitting_exercises import check_kernel_fit, check_train_step
+from dlbook.value_exercises import check_rmsprop_epsilon_answer
 
 __all__ = [
     "ExerciseFailed",
@@ -58,6 +61,10 @@ __all__ = [
     "check_shape_answer",
     "check_parameter_count_answer",
     "check_optimizer_step_answer",
+    # chapter 5
+    "check_train_step",
+    "check_kernel_fit",
+    "check_rmsprop_epsilon_answer",
 ]
 
 

@@ -19,6 +19,8 @@ MODULES = [
     "dlbook.optim", "dlbook.autograd", "dlbook.saving", "dlbook.exercises",
     "dlbook.optimizer_exercises", "dlbook.layer_exercises", "dlbook.value_exercises",
     "dlbook.datasets", "dlbook.parameter", "dlbook.callbacks",
+    # chapter 5
+    "dlbook.fitting_exercises",
 ]
 
 

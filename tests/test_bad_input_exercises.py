@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from dlbook import exercises, optimizer_exercises
+from dlbook import exercises, fitting_exercises, optimizer_exercises
 from dlbook.exercises import ExerciseFailed
 from dlbook.functional import (
     avg_pool2d,
@@ -177,6 +177,9 @@ CHECKS = [
     (optimizer_exercises.check_rmsprop_step, _rmsprop_step, {}),
     (optimizer_exercises.check_adam_step, _adam, {}),
     (optimizer_exercises.check_adam_step, _adam, {"beta_2": 0.9, "epsilon": 1e-3}),
+    # chapter 5
+    (exercises.check_train_step, lambda model, x, y: model.train_on_batch(x, y), {}),
+    (exercises.check_kernel_fit, fitting_exercises._reference_learn_kernel, {}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 
