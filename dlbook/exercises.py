@@ -47,6 +47,9 @@ from dlbook.value_exercises import (
     check_receptive_field_answer,
     check_shape_answer,
 )
+# chapter 5: a training step by hand, a kernel learned with Adam, RMSprop's epsilon
+from dlbook.fitting_exercises import check_kernel_fit, check_train_step
+from dlbook.value_exercises import check_rmsprop_epsilon_answer
 
 __all__ = [
     "ExerciseFailed",
@@ -80,6 +83,10 @@ __all__ = [
     "check_max_derivative_answer",
     "check_optimizer_state_size_answer",
     "check_receptive_field_answer",
+    # chapter 5
+    "check_train_step",
+    "check_kernel_fit",
+    "check_rmsprop_epsilon_answer",
 ]
 
 

@@ -246,3 +246,52 @@ def check_receptive_field_answer(answer, layers, input_shape, layer):
     what = (f"the receptive field of a unit of layer {layer} ({row.name}) on an input of shape "
             f"{_shown(tuple(input_shape))}")
     grade_value(answer, tuple(int(n) for n in row.size), what)
+# --------------------------------------------------------------------------------------------
+# Chapter 5: where RMSprop puts its epsilon (dlbook and PyTorch against Keras 3)
+
+__all__ += ["check_rmsprop_epsilon_answer"]
+
+
+def _keras3_rmsprop_steps(g, steps, learning_rate, rho, epsilon):
+    """The sizes of the first ``steps`` steps of Keras 3's ``RMSprop`` (no momentum, not
+    centered) for a constant gradient ``g``, from keras/src/optimizers/rmsprop.py:
+    v <- rho v + (1 - rho) g^2;  p <- p - lr g / sqrt(v + epsilon)  (epsilon INSIDE the root)."""
+    v, sizes = 0.0, []
+    for _ in range(steps):
+        v = rho * v + (1.0 - rho) * g * g
+        sizes.append(learning_rate * g / np.sqrt(v + epsilon))
+    return sizes
+
+
+def check_rmsprop_epsilon_answer(answer, gradient, steps=1, learning_rate=0.001, rho=0.9,
+                                 epsilon=1e-7, rtol=0.02):
+    r"""Check a predicted ratio: the step of dlbook's ``RMSProp`` (PyTorch's formula,
+    :math:`\eta g / (\sqrt{s} + \epsilon)`) divided by the step of Keras 3's ``RMSprop``
+    (:math:`\eta g / \sqrt{s + \epsilon}`), both with the same hyperparameters, on the
+    ``steps``-th update of a parameter whose gradient is always ``gradient``.
+
+    The dlbook step is taken by :class:`dlbook.optim.RMSProp` itself; the Keras 3 step by the
+    formula of ``keras/src/optimizers/rmsprop.py`` (Keras is not needed). For
+    :math:`|g| \gg \sqrt{\epsilon}` the ratio is 1; for small gradients it is large, because
+    :math:`\sqrt{\epsilon}` (3.2e-4 for the default 1e-7) is a floor under Keras's denominator.
+    The answer is compared to a relative ``rtol`` (2% by default: two significant digits).
+    """
+    from dlbook.optim import RMSProp
+
+    if isinstance(gradient, bool) or not isinstance(gradient, numbers.Real) or gradient == 0 \
+            or not np.isfinite(gradient):
+        raise TypeError(f"gradient: got {gradient!r}; needs a finite nonzero float, e.g. 1e-4")
+    steps = positive_int(steps, "steps")
+    optimizer = RMSProp(learning_rate=learning_rate, rho=rho, epsilon=epsilon)
+    p = Parameter(np.zeros(1))
+    for _ in range(steps):
+        previous = p.data.copy()
+        p.grad[...] = gradient
+        optimizer.step([p])
+    ours = float(previous[0] - p.data[0])
+    keras = float(_keras3_rmsprop_steps(float(gradient), steps, optimizer.learning_rate,
+                                        optimizer.rho, optimizer.epsilon)[-1])
+    which = "first step" if steps == 1 else f"step number {steps}"
+    what = (f"the ratio of dlbook's (PyTorch's) RMSprop {which} to Keras 3's for the gradient "
+            f"{_shown(float(gradient))} (epsilon={_shown(float(optimizer.epsilon))})")
+    grade_value(answer, ours / keras, what, rtol=rtol)

@@ -22,6 +22,8 @@ MODULES = [
     "dlbook.cost",
     "dlbook.signal_propagation",
     "dlbook.receptive_field",
+    # chapter 5
+    "dlbook.fitting_exercises",
 ]
 
 

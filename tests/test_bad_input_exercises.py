@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from dlbook import exercises, optimizer_exercises
+from dlbook import exercises, fitting_exercises, optimizer_exercises
 from dlbook.exercises import ExerciseFailed
 from dlbook.functional import (
     avg_pool2d,
@@ -185,6 +185,9 @@ CHECKS = [
     (exercises.check_receptive_field_size,
      lambda stack: 1 + sum((k - 1) * d * int(np.prod([t[1] for t in stack[:i]]))
                            for i, (k, _, d) in enumerate(stack)), {}),
+    # chapter 5
+    (exercises.check_train_step, lambda model, x, y: model.train_on_batch(x, y), {}),
+    (exercises.check_kernel_fit, fitting_exercises._reference_learn_kernel, {}),
 ]
 _IDS = [f"{check.__name__}-{i}" for i, (check, _, _) in enumerate(CHECKS)]
 

@@ -131,3 +131,62 @@ def test_the_torch_defaults_the_table_states():
                 resolve(name)
                 checked += check_defaults(name, stated) if stated else 0
     assert checked >= 40, checked
+
+
+def _epsilon_row():
+    rows = [row for row in table_rows() if row[0].startswith("`dlbook.optim.RMSProp(")
+            and "INSIDE the root" in row[1]]
+    assert len(rows) == 1, "the page needs one RMSprop row in 'Where epsilon goes'"
+    return rows[0]
+
+
+def _rmsprop_step_ratio(g, steps, rho=0.9, epsilon=1e-7, learning_rate=0.001):
+    """dlbook's step (dlbook.optim.RMSProp itself) over Keras 3's (its formula), step ``steps``."""
+    import numpy as np
+
+    from dlbook import Parameter
+    from dlbook.optim import RMSProp
+    from dlbook.value_exercises import _keras3_rmsprop_steps
+
+    p, optimizer = Parameter(np.zeros(1)), RMSProp(learning_rate=learning_rate, rho=rho,
+                                                   epsilon=epsilon)
+    for _ in range(steps):
+        previous = p.data.copy()
+        p.grad[...] = g
+        optimizer.step([p])
+    keras = _keras3_rmsprop_steps(g, steps, learning_rate, rho, epsilon)[-1]
+    return float(previous[0] - p.data[0]) / keras
+
+
+def test_the_rmsprop_epsilon_row_states_the_computed_numbers():
+    row = _epsilon_row()
+    assert "sqrt(s) + ε" in row[0] and "sqrt(s + ε)" in row[1] and "sqrt(s) + ε" in row[2]
+    differs = row[3]
+    floor = float(re.search(r"floor of sqrt\(ε\) = ([\d.e-]+)", differs).group(1))
+    assert abs(floor - 1e-7 ** 0.5) < 0.05 * floor
+    claims = [(float(g), int(steps), float(ratio)) for g, ratio, steps in re.findall(
+        r"g = ([\d.e-]+) its step is ([\d.]+) times smaller once s ≈ g² \((\d+) steps\)",
+        differs)]
+    claims += [(claims[0][0], 1, float(re.search(
+        r"and ([\d.]+) times smaller on the first step", differs).group(1)))]
+    claims += [(float(g), int(steps), float(ratio)) for g, ratio, steps in re.findall(
+        r"for g = ([\d.e-]+), ([\d.]+) times \((\d+) steps\)", differs)]
+    assert len(claims) == 3, claims
+    for g, steps, stated in claims:
+        computed = _rmsprop_step_ratio(g, steps)
+        assert abs(computed - stated) < 0.006 * stated, (g, steps, stated, computed)
+
+
+def test_dlbook_rmsprop_puts_epsilon_outside_the_root():
+    # with s = (1 - rho) g^2 after one step: g/(sqrt(s) + eps) is dlbook's, g/sqrt(s + eps) is not
+    import numpy as np
+
+    from dlbook import Parameter
+    from dlbook.optim import RMSProp
+
+    p = Parameter(np.zeros(1))
+    p.grad[...] = 1e-4
+    RMSProp(learning_rate=1.0, rho=0.9, epsilon=1e-7).step([p])
+    s = 0.1 * 1e-8
+    assert np.isclose(-p.data[0], 1e-4 / (np.sqrt(s) + 1e-7), rtol=1e-12)
+    assert not np.isclose(-p.data[0], 1e-4 / np.sqrt(s + 1e-7), rtol=1e-2)
