@@ -24,6 +24,7 @@ from dlbook import verify
 from dlbook._grading import ExerciseFailed, reader_name, verdict
 from dlbook._validation import boolean, reader_function
 from dlbook.functional import conv_output_size, resolve_padding
+from dlbook.fitting_exercises import check_kernel_fit, check_train_step
 from dlbook.layer_exercises import (
     check_activation_backward,
     check_dense_backward,
@@ -45,11 +46,9 @@ from dlbook.value_exercises import (
     check_optimizer_step_answer,
     check_parameter_count_answer,
     check_receptive_field_answer,
+    check_rmsprop_epsilon_answer,
     check_shape_answer,
 )
-# chapter 5: a training step by hand, a kernel learned with Adam, RMSprop's epsilon
-from dlbook.fitting_exercises import check_kernel_fit, check_train_step
-from dlbook.value_exercises import check_rmsprop_epsilon_answer
 
 __all__ = [
     "ExerciseFailed",
@@ -75,6 +74,9 @@ __all__ = [
     "check_adagrad_step",
     # receptive fields (receptive_field)
     "check_receptive_field_size",
+    # training (fitting_exercises)
+    "check_train_step",
+    "check_kernel_fit",
     # predicted values (value_exercises)
     "check_shape_answer",
     "check_parameter_count_answer",
@@ -83,9 +85,6 @@ __all__ = [
     "check_max_derivative_answer",
     "check_optimizer_state_size_answer",
     "check_receptive_field_answer",
-    # chapter 5
-    "check_train_step",
-    "check_kernel_fit",
     "check_rmsprop_epsilon_answer",
 ]
 

@@ -39,6 +39,7 @@ __all__ = [
     "check_max_derivative_answer",
     "check_optimizer_state_size_answer",
     "check_receptive_field_answer",
+    "check_rmsprop_epsilon_answer",
 ]
 
 
@@ -246,10 +247,6 @@ def check_receptive_field_answer(answer, layers, input_shape, layer):
     what = (f"the receptive field of a unit of layer {layer} ({row.name}) on an input of shape "
             f"{_shown(tuple(input_shape))}")
     grade_value(answer, tuple(int(n) for n in row.size), what)
-# --------------------------------------------------------------------------------------------
-# Chapter 5: where RMSprop puts its epsilon (dlbook and PyTorch against Keras 3)
-
-__all__ += ["check_rmsprop_epsilon_answer"]
 
 
 def _keras3_rmsprop_steps(g, steps, learning_rate, rho, epsilon):

@@ -22,7 +22,6 @@ MODULES = [
     "dlbook.cost",
     "dlbook.signal_propagation",
     "dlbook.receptive_field",
-    # chapter 5
     "dlbook.fitting_exercises",
 ]
 

@@ -185,7 +185,6 @@ CHECKS = [
     (exercises.check_receptive_field_size,
      lambda stack: 1 + sum((k - 1) * d * int(np.prod([t[1] for t in stack[:i]]))
                            for i, (k, _, d) in enumerate(stack)), {}),
-    # chapter 5
     (exercises.check_train_step, lambda model, x, y: model.train_on_batch(x, y), {}),
     (exercises.check_kernel_fit, fitting_exercises._reference_learn_kernel, {}),
 ]
