@@ -11,7 +11,7 @@ import pytest
 from dlbook import cost, exercises
 from dlbook.functional import conv1d, conv1d_backward
 from dlbook.layers import Conv2D, Dense
-from dlbook.functional.conv1d import resolve_padding_1d
+from dlbook.functional.conv_1d import resolve_padding_1d
 from dlbook.functional.reference import conv1d_backward_naive, conv1d_naive
 
 from bad_input_checks import assert_one_sentence_naming

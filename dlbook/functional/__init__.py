@@ -1,7 +1,7 @@
 """Pure kernels: arrays in, arrays out, no state (like ``torch.nn.functional``).
 
 Images are NCHW, convolution weights OIHW; ``conv2d`` is cross-correlation. Signals are NCL,
-``conv1d`` weights OCK (:mod:`dlbook.functional.conv1d`, the same cross-correlation in one
+``conv1d`` weights OCK (:mod:`dlbook.functional.conv_1d`, the same cross-correlation in one
 dimension).
 """
 

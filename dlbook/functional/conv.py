@@ -15,7 +15,7 @@ ONE matrix product); the tuned strategies of :mod:`dlbook.functional._conv_fast`
 :func:`conv2d` runs. :data:`STRATEGIES` names them all. The size and padding arithmetic
 (:func:`conv_output_size`, :func:`same_padding`, :func:`resolve_padding`) lives in
 :mod:`dlbook.functional.padding` and is re-exported here, and so are :func:`conv1d` and
-:func:`conv1d_backward` of :mod:`dlbook.functional.conv1d` (a signal is an image of height 1).
+:func:`conv1d_backward` of :mod:`dlbook.functional.conv_1d` (a signal is an image of height 1).
 """
 
 import functools
@@ -371,8 +371,8 @@ def choose_strategy(x_shape, w_shape, stride=1, padding=0, dilation=1, tuning=TU
 
 
 def __getattr__(name):
-    """``conv1d`` and ``conv1d_backward`` of :mod:`dlbook.functional.conv1d`, which runs
+    """``conv1d`` and ``conv1d_backward`` of :mod:`dlbook.functional.conv_1d`, which runs
     through :func:`conv2d` here: re-exported lazily (PEP 562) to avoid a circular import."""
     if name in ("conv1d", "conv1d_backward"):
-        return getattr(importlib.import_module("dlbook.functional.conv1d"), name)
+        return getattr(importlib.import_module("dlbook.functional.conv_1d"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
