@@ -226,6 +226,15 @@ def reader_function(value, name):
     return value
 
 
+def one_of(value, options, name):
+    """Return ``value``, requiring one of the strings ``options`` (TypeError for a non-string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: needs one of {sorted(options)}, got {value!r}")
+    if value not in options:
+        raise ValueError(f"{name}: needs one of {sorted(options)}, got {value!r}")
+    return value
+
+
 def positive_int_tuple(value, length, name):
     """Return ``value`` as a tuple of ``length`` ints, each > 0 (a shape; bools are rejected)."""
     if not isinstance(value, (tuple, list)) or len(value) != length:

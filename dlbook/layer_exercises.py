@@ -14,7 +14,7 @@ from scipy import special
 
 from dlbook import verify
 from dlbook._grading import reader_name, verdict
-from dlbook._validation import non_negative_int, positive_int, reader_function
+from dlbook._validation import non_negative_int, one_of, positive_int, reader_function
 from dlbook.functional import relu, sigmoid, tanh
 from dlbook.gradcheck import numerical_gradient, numerical_vjp
 from dlbook.layers import Layer
@@ -35,10 +35,7 @@ def check_activation_backward(fn, activation):
     """Check ``fn(dy, x) -> dx`` for ``activation`` in 'relu', 'sigmoid', 'tanh' against central
     differences of the activation."""
     reader_function(fn, "fn")
-    if not isinstance(activation, str):
-        raise TypeError(f"activation: needs one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation: needs one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    one_of(activation, _ACTIVATIONS, "activation")
     forward = _ACTIVATIONS[activation]
     cases = [{"shape": shape, "seed": seed} for seed, shape in enumerate([(5,), (3, 4), (2, 3, 4, 5)])]
 
@@ -280,10 +277,7 @@ def check_initializer_scale(fn, activation="relu"):
         instead of one positive number.
     """
     reader_function(fn, "fn")
-    if not isinstance(activation, str):
-        raise TypeError(f"activation: needs one of {sorted(_SCALE_REFERENCES)}, got {activation!r}")
-    if activation not in _SCALE_REFERENCES:
-        raise ValueError(f"activation: needs one of {sorted(_SCALE_REFERENCES)}, got {activation!r}")
+    one_of(activation, _SCALE_REFERENCES, "activation")
     reference = _SCALE_REFERENCES[activation]
     std = _reader_std(fn)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from dlbook import functional
 from dlbook._grading import ExerciseFailed
-from dlbook._validation import as_float_array, positive_int
+from dlbook._validation import as_float_array, one_of, positive_int
 from dlbook.cost import layer_macs
 from dlbook.parameter import Parameter
 from dlbook.receptive_field import receptive_field
@@ -195,9 +195,7 @@ def check_max_derivative_answer(answer, activation):
     """
     backward = {"sigmoid": functional.sigmoid_backward, "tanh": functional.tanh_backward,
                 "relu": functional.relu_backward}
-    if not isinstance(activation, str) or activation not in backward:
-        error = ValueError if isinstance(activation, str) else TypeError
-        raise error(f"activation: got {activation!r}; needs one of {sorted(backward)}")
+    one_of(activation, backward, "activation")
     z = np.linspace(-10.0, 10.0, 20001)
     slope = float(np.max(backward[activation](np.ones_like(z), z)))
     grade_value(answer, slope, f"the largest value of the derivative of {activation}", rtol=1e-6)
